@@ -1,0 +1,1 @@
+"""The ``hub`` command line: thin adapters over the hub's services."""

@@ -1,0 +1,28 @@
+"""Entry point of the ``hub`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from hub.cli import db, demo, fixtures, mocks, registries
+from hub.log import configure_logging
+from hub.settings import get_settings
+
+app = typer.Typer(
+    name="hub",
+    help="Ura — the registry interoperability hub.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(fixtures.app, name="fixtures")
+app.add_typer(mocks.app, name="mocks")
+app.add_typer(registries.app, name="registries")
+app.command(name="demo")(demo.demo)
+
+
+@app.callback()
+def _configure() -> None:
+    """Ura — the registry interoperability hub."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)

@@ -1,0 +1,177 @@
+"""SOAP connectors: zeep, driven through the shared transport, with faults translated once."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+import zeep
+import zeep.exceptions
+import zeep.helpers
+from lxml import etree
+
+from hub.connectors.feed import FeedItem, FeedPage
+from hub.connectors.transport import RegistryTransport
+from hub.errors import ContractViolation, RegistryError, RegistryRejected, RegistryUnavailable
+from hub.settings import RegistrySettings
+
+
+class _ZeepOverHttpx(zeep.Transport):
+    """A zeep transport that sends through our :class:`RegistryTransport` client.
+
+    zeep only reads ``status_code``, ``content``, ``headers`` and ``encoding``
+    of a response, which httpx responses have too.
+    """
+
+    def __init__(self, transport: RegistryTransport) -> None:
+        super().__init__(timeout=transport.settings.read_timeout)
+        self._registry = transport
+
+    def get(self, address: str, params: Any, headers: Any) -> httpx.Response:
+        return self._registry.client.get(address, params=params, headers=headers)
+
+    def post(self, address: str, message: str | bytes, headers: Any) -> httpx.Response:
+        return self._registry.client.post(address, content=message, headers=headers)
+
+    def _load_remote_data(self, url: str) -> bytes:
+        response = self._registry.client.get(url)
+        response.raise_for_status()
+        return response.content
+
+
+class SoapConnector:
+    """Base of a SOAP registry connector: declare ``registry`` and ``wsdl_path``."""
+
+    registry: ClassVar[str]
+    wsdl_path: ClassVar[str]
+    transient_fault_codes: ClassVar[frozenset[str]] = frozenset({"ServiceUnavailable"})
+
+    def __init__(
+        self, settings: RegistrySettings, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.transport = RegistryTransport(self.registry, settings, transport=transport)
+        self._client: zeep.Client | None = None
+
+    @property
+    def client(self) -> zeep.Client:
+        """The zeep client, built from the registry's WSDL on first use."""
+        if self._client is None:
+            try:
+                self._client = zeep.Client(
+                    f"{self.transport.settings.url}{self.wsdl_path}",
+                    transport=_ZeepOverHttpx(self.transport),
+                    settings=zeep.Settings(
+                        strict=True,
+                        xml_huge_tree=False,
+                        forbid_dtd=True,
+                        forbid_entities=True,
+                        forbid_external=True,
+                    ),
+                )
+            except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
+                raise self._translate(exc, "wsdl") from exc
+        return self._client
+
+    def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
+        """Call ``operation`` and return its response as plain Python values."""
+        service = self.client.service
+        try:
+            result = getattr(service, operation)(**arguments)
+        except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
+            raise self._translate(exc, operation) from exc
+        plain = zeep.helpers.serialize_object(result, dict)
+        return plain if isinstance(plain, dict) else {"value": plain}
+
+    def _translate(self, exc: Exception, operation: str) -> RegistryError:
+        reg, op = self.registry, operation
+        if isinstance(exc, zeep.exceptions.Fault):
+            code = _fault_code(exc)
+            if code in self.transient_fault_codes or _detail_flag(exc, "transient"):
+                return RegistryUnavailable(
+                    f"answered SOAP fault {code}",
+                    code=code,
+                    hint="retry later",
+                    registry=reg,
+                    operation=op,
+                )
+            return RegistryRejected(
+                f"answered SOAP fault {code}",
+                code=code,
+                hint="the registry refused the request; see the fault code",
+                registry=reg,
+                operation=op,
+            )
+        if isinstance(exc, zeep.exceptions.TransportError):
+            status = exc.status_code
+            if status and (status < 500 and status not in (408, 429)):
+                return RegistryRejected(
+                    f"answered HTTP {status}", status=status, registry=reg, operation=op
+                )
+            return RegistryUnavailable(
+                f"answered HTTP {status}", status=status, registry=reg, operation=op
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return RegistryUnavailable("timed out", registry=reg, operation=op)
+        if isinstance(exc, httpx.HTTPStatusError):
+            return self.transport.status_error(exc.response, operation=operation)
+        if isinstance(exc, httpx.HTTPError):
+            return RegistryUnavailable(
+                f"cannot connect ({type(exc).__name__})", registry=reg, operation=op
+            )
+        return ContractViolation(
+            f"answer does not follow the WSDL ({type(exc).__name__})",
+            hint="compare the registry's answer with contracts/",
+            registry=reg,
+            operation=op,
+        )
+
+    def changes(self, since: str | None, limit: int) -> FeedPage:
+        """One page of the change feed (``GetChanges``)."""
+        answer = self.call("GetChanges", since=since, limit=limit)
+        items = [_feed_item(change, self.registry) for change in answer.get("change") or []]
+        return FeedPage(
+            items=items, next_cursor=str(answer["nextCursor"]), has_more=bool(answer["hasMore"])
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.transport.close()
+
+
+_CHANGE_ENVELOPE = frozenset({"seq", "kind", "changedAt"})
+
+
+def _feed_item(change: dict[str, Any], registry: str) -> FeedItem:
+    """A feed item from a ``Change``: the record is the one element of the choice present."""
+    records = [v for k, v in change.items() if k not in _CHANGE_ENVELOPE and v is not None]
+    if len(records) != 1 or not isinstance(records[0], dict):
+        raise ContractViolation(
+            f"change {change.get('seq')} carries {len(records)} records instead of one",
+            registry=registry,
+            operation="GetChanges",
+        )
+    return FeedItem(
+        seq=int(change["seq"]),
+        kind=str(change["kind"]),
+        changed_at=change["changedAt"],
+        data=records[0],
+    )
+
+
+def _fault_code(fault: zeep.exceptions.Fault) -> str:
+    detail = fault.detail
+    if detail is not None:
+        for element in detail.iter():
+            if etree.QName(element).localname == "errorCode" and element.text:
+                return element.text.strip()
+    code = str(fault.code or "Fault")
+    return str(code.rsplit(":", 1)[-1])
+
+
+def _detail_flag(fault: zeep.exceptions.Fault, name: str) -> bool:
+    if fault.detail is None:
+        return False
+    return any(
+        etree.QName(el).localname == name and (el.text or "").strip() == "true"
+        for el in fault.detail.iter()
+    )

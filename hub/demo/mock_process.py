@@ -1,0 +1,82 @@
+"""The five mock registries as a child process, so they do not share the hub's interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from hub.errors import ConfigurationError
+from hub.settings import REGISTRY_NAMES, RegistryName
+from mocks.core.server import free_port_base
+
+
+class MockRegistriesProcess:
+    """``python -m mocks serve`` on free loopback ports, stopped on exit."""
+
+    def __init__(self, data_dir: Path, *, startup_timeout: float = 60.0) -> None:
+        self.data_dir = data_dir
+        self.startup_timeout = startup_timeout
+        self.port_base = free_port_base()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def urls(self) -> dict[RegistryName, str]:
+        """Base URL of each registry."""
+        return {
+            name: f"http://127.0.0.1:{self.port_base + offset}"
+            for offset, name in enumerate(REGISTRY_NAMES)
+        }
+
+    def __enter__(self) -> MockRegistriesProcess:
+        command = [sys.executable, "-m", "mocks", "serve", "--data", str(self.data_dir)]
+        command += ["--port-base", str(self.port_base)]
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603
+        self._wait_until_healthy()
+        return self
+
+    def _wait_until_healthy(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        pending = dict(self.urls())
+        while pending:
+            if self._process.poll() is not None:
+                raise ConfigurationError(
+                    f"the mock registries exited with code {self._process.returncode}",
+                    hint="read their error above; is the population folder complete?",
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ConfigurationError(
+                    f"the mock registries did not answer within {self.startup_timeout:.0f} s",
+                    hint="the machine may be overloaded; try a smaller --persons",
+                )
+            for name, url in list(pending.items()):
+                try:
+                    if httpx.get(f"{url}/admin/health", timeout=1.0).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Terminate the child process (kill it if it lingers)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

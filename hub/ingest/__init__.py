@@ -1,0 +1,1 @@
+"""Reading the registries' change feeds (and, from the connectors issue on, ingesting them)."""

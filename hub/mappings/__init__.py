@@ -1,0 +1,1 @@
+"""Declarative mapping files (source fields -> canonical) and code lists; see the connectors issue."""

@@ -1,0 +1,1 @@
+"""Machinery shared by every simulated registry: state, change feed, idempotency, faults, admin."""
