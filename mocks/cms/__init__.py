@@ -1,0 +1,1 @@
+"""CMS (reintegration case management) simulated REST registry."""

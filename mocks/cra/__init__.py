@@ -1,0 +1,1 @@
+"""CRA (civil registration agency) simulated REST registry."""

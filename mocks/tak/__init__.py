@@ -1,0 +1,1 @@
+"""TAK (tax administration) simulated REST registry."""
