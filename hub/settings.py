@@ -19,7 +19,7 @@ REGISTRY_NAMES: tuple[RegistryName, ...] = ("emis", "sas", "tak", "cra", "cms")
 class RegistrySettings(BaseModel):
     """Where a registry is and how the hub proves who it is."""
 
-    url: str
+    url: str = Field(description="base URL, e.g. https://emis.example.rks")
     auth: Literal["none", "basic", "api_key"] = "none"
     username: str = ""
     password: SecretStr = SecretStr("")
@@ -30,6 +30,13 @@ class RegistrySettings(BaseModel):
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     page_size: int = Field(1000, ge=1, le=1000)
+    max_attempts: int = Field(4, ge=1, description="tries of one call, the first included")
+    backoff_initial: float = Field(0.2, ge=0, description="first retry delay, seconds")
+    backoff_max: float = Field(5.0, ge=0, description="longest retry delay, seconds")
+    retry_after_cap: float = Field(30.0, ge=0, description="longest Retry-After honoured")
+    breaker_threshold: int = Field(5, ge=1, description="failed calls in a row that open it")
+    breaker_reset: float = Field(30.0, ge=0, description="seconds open before a trial call")
+    max_concurrency: int = Field(8, ge=1, description="calls in flight at once")
 
     def uses_demo_secret(self) -> bool:
         """Whether a credential is one of the simulated registries' public demo values."""
@@ -37,17 +44,62 @@ class RegistrySettings(BaseModel):
         return any("demo" in secret for secret in secrets)
 
 
-def _demo_registry(port: int, auth: Literal["basic", "api_key"], secret: str) -> RegistrySettings:
-    if auth == "basic":
-        return RegistrySettings(
-            url=f"http://127.0.0.1:{port}",
-            auth="basic",
-            username="ura-hub",
-            password=SecretStr(secret),
-        )
-    return RegistrySettings(
-        url=f"http://127.0.0.1:{port}", auth="api_key", api_key=SecretStr(secret)
-    )
+# Each registry's defaults point at the simulated registry of `hub mocks serve --port-base 8100`
+# with its public demo credential; production must override them (see Settings).
+class EmisSettings(RegistrySettings):
+    """EMIS (SOAP, basic auth)."""
+
+    url: str = "http://127.0.0.1:8100"
+    auth: Literal["none", "basic", "api_key"] = "basic"
+    username: str = "ura-hub"
+    password: SecretStr = SecretStr("emis-demo-secret")
+
+
+class SasSettings(RegistrySettings):
+    """SAS (SOAP, basic auth)."""
+
+    url: str = "http://127.0.0.1:8101"
+    auth: Literal["none", "basic", "api_key"] = "basic"
+    username: str = "ura-hub"
+    password: SecretStr = SecretStr("sas-demo-secret")
+
+
+class TakSettings(RegistrySettings):
+    """TAK (REST, API key)."""
+
+    url: str = "http://127.0.0.1:8102"
+    auth: Literal["none", "basic", "api_key"] = "api_key"
+    api_key: SecretStr = SecretStr("tak-demo-key")
+
+
+class CraSettings(RegistrySettings):
+    """CRA (REST, basic auth)."""
+
+    url: str = "http://127.0.0.1:8103"
+    auth: Literal["none", "basic", "api_key"] = "basic"
+    username: str = "ura-hub"
+    password: SecretStr = SecretStr("cra-demo-secret")
+
+
+class CmsSettings(RegistrySettings):
+    """CMS (REST, API key)."""
+
+    url: str = "http://127.0.0.1:8104"
+    auth: Literal["none", "basic", "api_key"] = "api_key"
+    api_key: SecretStr = SecretStr("cms-demo-key")
+
+
+class IdentitySettings(BaseModel):
+    """Identity resolution thresholds: from ``link`` up a link, from ``review`` up a review pair."""
+
+    link_threshold: float = Field(0.90, ge=0, le=1)
+    review_threshold: float = Field(0.70, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.review_threshold > self.link_threshold:
+            raise ValueError("identity review_threshold must not exceed link_threshold")
+        return self
 
 
 class Settings(BaseSettings):
@@ -63,11 +115,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     data_dir: Path = Path("var")
 
-    emis: RegistrySettings = _demo_registry(8100, "basic", "emis-demo-secret")
-    sas: RegistrySettings = _demo_registry(8101, "basic", "sas-demo-secret")
-    tak: RegistrySettings = _demo_registry(8102, "api_key", "tak-demo-key")
-    cra: RegistrySettings = _demo_registry(8103, "basic", "cra-demo-secret")
-    cms: RegistrySettings = _demo_registry(8104, "api_key", "cms-demo-key")
+    emis: EmisSettings = Field(default_factory=EmisSettings)
+    sas: SasSettings = Field(default_factory=SasSettings)
+    tak: TakSettings = Field(default_factory=TakSettings)
+    cra: CraSettings = Field(default_factory=CraSettings)
+    cms: CmsSettings = Field(default_factory=CmsSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
 
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Self:

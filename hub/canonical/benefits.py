@@ -1,4 +1,8 @@
-"""Social-assistance cases, family members, decisions, payments and suspensions."""
+"""Social-assistance cases, family members, decisions, payments and suspensions.
+
+Rows refer to their case by the registry's case number, not by a foreign key:
+each feed is read on its own, so a payment may arrive before its case.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +36,10 @@ class BenefitCaseMember(Provenance, table=True):
     """A family member covered by a case."""
 
     __tablename__ = "benefit_case_member"
-    __table_args__ = (UniqueConstraint("case_id", "person_id", name="uq_benefit_case_member"),)
+    __table_args__ = (UniqueConstraint("case_key", "person_id", name="uq_benefit_case_member"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="benefit_case.id", index=True)
+    case_key: str = Field(max_length=16, index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     relation: str = Field(max_length=8)
 
@@ -47,7 +51,8 @@ class BenefitDecision(Provenance, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     decision_key: str = Field(max_length=16, unique=True)
-    case_id: int = Field(foreign_key="benefit_case.id", index=True)
+    case_key: str = Field(max_length=16, index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
     kind: str = Field(max_length=12)
     decided_on: date
     monthly_amount: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
@@ -60,7 +65,7 @@ class BenefitPayment(Provenance, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     payment_key: str = Field(max_length=16, unique=True)
-    case_id: int = Field(foreign_key="benefit_case.id", index=True)
+    case_key: str = Field(max_length=16, index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     month: str = Field(max_length=7, description="YYYY-MM")
     amount: Decimal = Field(sa_type=Numeric(12, 2))
@@ -72,7 +77,7 @@ class Suspension(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    case_id: int | None = Field(default=None, foreign_key="benefit_case.id")
+    case_key: str | None = Field(default=None, max_length=16)
     policy_profile: str = Field(max_length=8, description="XK, MK, ...")
     rule: str = Field(max_length=64, description="the policy rule that fired")
     evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

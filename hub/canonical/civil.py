@@ -24,10 +24,10 @@ class HouseholdMember(Provenance, table=True):
     """A person's membership of a household and relation to its head."""
 
     __tablename__ = "household_member"
-    __table_args__ = (UniqueConstraint("household_id", "person_id", name="uq_household_member"),)
+    __table_args__ = (UniqueConstraint("household_key", "person_id", name="uq_household_member"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    household_id: int = Field(foreign_key="household.id", index=True)
+    household_key: str = Field(max_length=32, index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     relation: str = Field(max_length=8, description="head, spouse, child, parent, other")
 

@@ -18,7 +18,9 @@ class JobseekerRegistration(Provenance, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     jobseeker_key: str = Field(max_length=16, unique=True, description="EMIS jobseeker id")
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", index=True, description="unset until identified"
+    )
     office_code: str | None = Field(default=None, max_length=8)
     status: str = Field(max_length=12, description="active or terminated")
     registered_on: date

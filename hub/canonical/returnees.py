@@ -20,6 +20,12 @@ class ReturneeCase(Provenance, table=True):
     returnee_key: str = Field(max_length=16, unique=True, description="CMS returnee id")
     case_no: str = Field(max_length=16)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    # The identity CMS recorded, kept for identity resolution while person_id is unset.
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    birth_date: date | None = None
+    sex: str | None = Field(default=None, max_length=1)
+    municipality_code: str | None = Field(default=None, max_length=2)
     returned_on: date
     country_from: str = Field(max_length=2)
     case_status: str = Field(max_length=8, description="open or closed")

@@ -11,7 +11,7 @@ import zeep.helpers
 from lxml import etree
 
 from hub.connectors.feed import FeedItem, FeedPage
-from hub.connectors.transport import RegistryTransport
+from hub.connectors.transport import TRANSIENT_STATUSES, RegistryTransport
 from hub.errors import ContractViolation, RegistryError, RegistryRejected, RegistryUnavailable
 from hub.settings import RegistrySettings
 
@@ -31,7 +31,12 @@ class _ZeepOverHttpx(zeep.Transport):
         return self._registry.client.get(address, params=params, headers=headers)
 
     def post(self, address: str, message: str | bytes, headers: Any) -> httpx.Response:
-        return self._registry.client.post(address, content=message, headers=headers)
+        response = self._registry.client.post(address, content=message, headers=headers)
+        if response.status_code in TRANSIENT_STATUSES and not _is_xml(response):
+            # a bare 503/429 carries Retry-After, which zeep's TransportError would drop
+            action = str(headers.get("SOAPAction", "")).strip('"').rsplit("/", 1)[-1]
+            raise self._registry.status_error(response, operation=action or "soap")
+        return response
 
     def _load_remote_data(self, url: str) -> bytes:
         response = self._registry.client.get(url)
@@ -56,29 +61,36 @@ class SoapConnector:
     def client(self) -> zeep.Client:
         """The zeep client, built from the registry's WSDL on first use."""
         if self._client is None:
-            try:
-                self._client = zeep.Client(
-                    f"{self.transport.settings.url}{self.wsdl_path}",
-                    transport=_ZeepOverHttpx(self.transport),
-                    settings=zeep.Settings(
-                        strict=True,
-                        xml_huge_tree=False,
-                        forbid_dtd=True,
-                        forbid_entities=True,
-                        forbid_external=True,
-                    ),
-                )
-            except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
-                raise self._translate(exc, "wsdl") from exc
+            self._client = self.transport.resilience.call("wsdl", self._load_wsdl)
         return self._client
+
+    def _load_wsdl(self) -> zeep.Client:
+        try:
+            return zeep.Client(
+                f"{self.transport.settings.url}{self.wsdl_path}",
+                transport=_ZeepOverHttpx(self.transport),
+                settings=zeep.Settings(
+                    strict=True,
+                    xml_huge_tree=False,
+                    forbid_dtd=True,
+                    forbid_entities=True,
+                    forbid_external=True,
+                ),
+            )
+        except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
+            raise self._translate(exc, "wsdl") from exc
 
     def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
         """Call ``operation`` and return its response as plain Python values."""
         service = self.client.service
-        try:
-            result = getattr(service, operation)(**arguments)
-        except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
-            raise self._translate(exc, operation) from exc
+
+        def attempt() -> Any:
+            try:
+                return getattr(service, operation)(**arguments)
+            except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
+                raise self._translate(exc, operation) from exc
+
+        result = self.transport.resilience.call(operation, attempt)
         plain = zeep.helpers.serialize_object(result, dict)
         return plain if isinstance(plain, dict) else {"value": plain}
 
@@ -156,6 +168,10 @@ def _feed_item(change: dict[str, Any], registry: str) -> FeedItem:
         changed_at=change["changedAt"],
         data=records[0],
     )
+
+
+def _is_xml(response: httpx.Response) -> bool:
+    return "xml" in response.headers.get("Content-Type", "") and bool(response.content)
 
 
 def _fault_code(fault: zeep.exceptions.Fault) -> str:

@@ -1,7 +1,7 @@
 """The one HTTP transport every connector uses, and where httpx errors are translated.
 
-Timeouts, credentials and error mapping live here once; a connector only says
-which requests to make.
+Timeouts, credentials, error mapping and resilience (retries, breaker,
+concurrency limit) live here once; a connector only says which requests to make.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from hub.connectors.resilience import Resilience
 from hub.errors import RegistryError, RegistryRejected, RegistryUnavailable
 from hub.settings import RegistrySettings
 
@@ -38,6 +39,7 @@ class RegistryTransport:
     ) -> None:
         self.name = name
         self.settings = settings
+        self.resilience = Resilience(name, settings)
         self.client = httpx.Client(
             base_url=settings.url,
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
@@ -49,12 +51,17 @@ class RegistryTransport:
         )
 
     def request(self, method: str, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; raise a hub error for network failures and error statuses.
+        """Send a request under the retry policy, breaker and concurrency limit.
 
-        4xx answers other than 408/425/429 come back as :class:`RegistryRejected`
-        only when the caller does not handle them: pass ``accept=(404, ...)``
-        to receive those responses instead.
+        Network failures and error statuses become hub errors; pass
+        ``accept=(404, ...)`` to receive those responses instead.
         """
+        return self.resilience.call(operation, lambda: self._send(method, url, operation, kwargs))
+
+    def _send(
+        self, method: str, url: str, operation: str, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        kwargs = dict(kwargs)
         accept: tuple[int, ...] = kwargs.pop("accept", ())
         try:
             response = self.client.request(method, url, **kwargs)

@@ -1,1 +1,1 @@
-"""Declarative mapping files (source fields -> canonical) and code lists; see the connectors issue."""
+"""Declarative mapping files (source fields to canonical ones) and code lists."""

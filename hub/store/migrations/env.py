@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import hub.canonical  # noqa: F401  (registers the tables)
+import hub.store.schema  # noqa: F401  (registers every table)
 
 config = context.config
 target_metadata = SQLModel.metadata

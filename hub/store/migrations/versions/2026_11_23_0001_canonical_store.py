@@ -1,8 +1,8 @@
-"""Canonical store: persons, identifiers with provenance, and every registry's facts.
+"""Canonical store, feed watermarks, quarantine and the identity review queue.
 
 Revision ID: 0001
 Revises: (first migration)
-Create Date: 2026-11-23 08:10:37.668574
+Create Date: 2026-11-23 08:22:51.482256
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,34 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "quarantined_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("stream", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("record_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("feed_seq", sa.Integer(), nullable=True),
+        sa.Column("field_path", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("quarantined_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("quarantined_record", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_quarantined_record_source_registry"), ["source_registry"], unique=False
+        )
+
+    op.create_table(
+        "watermark",
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("stream", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("cursor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("changes_read", sa.Integer(), nullable=False),
+        sa.Column("updated_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("source_registry", "stream"),
+    )
+    op.create_table(
         "benefit_case",
         sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -61,6 +89,82 @@ def upgrade() -> None:
     with op.batch_alter_table("benefit_case", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_benefit_case_applicant_person_id"), ["applicant_person_id"], unique=False
+        )
+
+    op.create_table(
+        "benefit_case_member",
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("relation", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_key", "person_id", name="uq_benefit_case_member"),
+    )
+    with op.batch_alter_table("benefit_case_member", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_benefit_case_member_case_key"), ["case_key"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_benefit_case_member_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "benefit_decision",
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("decision_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("case_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("monthly_amount", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("decision_key"),
+    )
+    with op.batch_alter_table("benefit_decision", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_benefit_decision_case_key"), ["case_key"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_benefit_decision_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "benefit_payment",
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("payment_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("case_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("payment_key"),
+    )
+    with op.batch_alter_table("benefit_payment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_benefit_payment_case_key"), ["case_key"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_benefit_payment_person_id"), ["person_id"], unique=False
         )
 
     op.create_table(
@@ -125,6 +229,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("household_key"),
     )
     op.create_table(
+        "household_member",
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("household_key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("relation", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("household_key", "person_id", name="uq_household_member"),
+    )
+    with op.batch_alter_table("household_member", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_household_member_household_key"), ["household_key"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_household_member_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
         "job_offer",
         sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -154,7 +282,7 @@ def upgrade() -> None:
         sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("jobseeker_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("office_code", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("registered_on", sa.Date(), nullable=False),
@@ -293,6 +421,11 @@ def upgrade() -> None:
         sa.Column("returnee_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("case_no", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("first_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("last_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("sex", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
+        sa.Column("municipality_code", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
         sa.Column("returned_on", sa.Date(), nullable=False),
         sa.Column("country_from", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
         sa.Column("case_status", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
@@ -308,6 +441,48 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("returnee_case", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_returnee_case_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "review_pair",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("record_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("created_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", hub.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source_registry", "record_key", "person_id", name="uq_review_pair"),
+    )
+    with op.batch_alter_table("review_pair", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_pair_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "suspension",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("case_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("policy_profile", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("rule", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("suspended_from", sa.Date(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("decided_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("suspension", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_suspension_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "unemployment_certificate",
@@ -339,166 +514,21 @@ def upgrade() -> None:
             batch_op.f("ix_unemployment_certificate_person_id"), ["person_id"], unique=False
         )
 
-    op.create_table(
-        "benefit_case_member",
-        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("relation", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["benefit_case.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("case_id", "person_id", name="uq_benefit_case_member"),
-    )
-    with op.batch_alter_table("benefit_case_member", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_benefit_case_member_case_id"), ["case_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_benefit_case_member_person_id"), ["person_id"], unique=False
-        )
-
-    op.create_table(
-        "benefit_decision",
-        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("decision_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("decided_on", sa.Date(), nullable=False),
-        sa.Column("monthly_amount", sa.Numeric(precision=12, scale=2), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["benefit_case.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("decision_key"),
-    )
-    with op.batch_alter_table("benefit_decision", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_benefit_decision_case_id"), ["case_id"], unique=False)
-
-    op.create_table(
-        "benefit_payment",
-        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("payment_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
-        sa.Column("paid_on", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["benefit_case.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("payment_key"),
-    )
-    with op.batch_alter_table("benefit_payment", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_benefit_payment_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_benefit_payment_person_id"), ["person_id"], unique=False
-        )
-
-    op.create_table(
-        "household_member",
-        sa.Column("source_registry", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("as_of", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("household_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("relation", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["household_id"],
-            ["household.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("household_id", "person_id", name="uq_household_member"),
-    )
-    with op.batch_alter_table("household_member", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_household_member_household_id"), ["household_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_household_member_person_id"), ["person_id"], unique=False
-        )
-
-    op.create_table(
-        "suspension",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=True),
-        sa.Column("policy_profile", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("rule", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("evidence", sa.JSON(), nullable=False),
-        sa.Column("suspended_from", sa.Date(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("decided_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["benefit_case.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("suspension", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_suspension_person_id"), ["person_id"], unique=False)
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("suspension", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_suspension_person_id"))
-
-    op.drop_table("suspension")
-    with op.batch_alter_table("household_member", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_household_member_person_id"))
-        batch_op.drop_index(batch_op.f("ix_household_member_household_id"))
-
-    op.drop_table("household_member")
-    with op.batch_alter_table("benefit_payment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_benefit_payment_person_id"))
-        batch_op.drop_index(batch_op.f("ix_benefit_payment_case_id"))
-
-    op.drop_table("benefit_payment")
-    with op.batch_alter_table("benefit_decision", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_benefit_decision_case_id"))
-
-    op.drop_table("benefit_decision")
-    with op.batch_alter_table("benefit_case_member", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_benefit_case_member_person_id"))
-        batch_op.drop_index(batch_op.f("ix_benefit_case_member_case_id"))
-
-    op.drop_table("benefit_case_member")
     with op.batch_alter_table("unemployment_certificate", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_unemployment_certificate_person_id"))
         batch_op.drop_index(batch_op.f("ix_unemployment_certificate_certificate_no"))
 
     op.drop_table("unemployment_certificate")
+    with op.batch_alter_table("suspension", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_suspension_person_id"))
+
+    op.drop_table("suspension")
+    with op.batch_alter_table("review_pair", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_pair_person_id"))
+
+    op.drop_table("review_pair")
     with op.batch_alter_table("returnee_case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_returnee_case_person_id"))
 
@@ -532,6 +562,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_job_offer_person_id"))
 
     op.drop_table("job_offer")
+    with op.batch_alter_table("household_member", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_household_member_person_id"))
+        batch_op.drop_index(batch_op.f("ix_household_member_household_key"))
+
+    op.drop_table("household_member")
     op.drop_table("household")
     with op.batch_alter_table("employment_contract", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_employment_contract_person_id"))
@@ -541,10 +576,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_civil_event_person_id"))
 
     op.drop_table("civil_event")
+    with op.batch_alter_table("benefit_payment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_benefit_payment_person_id"))
+        batch_op.drop_index(batch_op.f("ix_benefit_payment_case_key"))
+
+    op.drop_table("benefit_payment")
+    with op.batch_alter_table("benefit_decision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_benefit_decision_person_id"))
+        batch_op.drop_index(batch_op.f("ix_benefit_decision_case_key"))
+
+    op.drop_table("benefit_decision")
+    with op.batch_alter_table("benefit_case_member", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_benefit_case_member_person_id"))
+        batch_op.drop_index(batch_op.f("ix_benefit_case_member_case_key"))
+
+    op.drop_table("benefit_case_member")
     with op.batch_alter_table("benefit_case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_benefit_case_applicant_person_id"))
 
     op.drop_table("benefit_case")
+    op.drop_table("watermark")
+    with op.batch_alter_table("quarantined_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quarantined_record_source_registry"))
+
+    op.drop_table("quarantined_record")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_municipality_code"))
 

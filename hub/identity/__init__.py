@@ -1,0 +1,1 @@
+"""Identity resolution: identifiers first, then normalised names, birth date, municipality."""
