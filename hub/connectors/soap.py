@@ -74,7 +74,9 @@ class SoapConnector:
                     xml_huge_tree=False,
                     forbid_dtd=True,
                     forbid_entities=True,
-                    forbid_external=True,
+                    # the WSDL imports its XSD from the same registry: imports must load;
+                    # entity and DTD tricks stay forbidden above
+                    forbid_external=False,
                 ),
             )
         except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:

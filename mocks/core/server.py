@@ -7,7 +7,8 @@ import importlib
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -168,3 +169,27 @@ class RunningRegistries:
             await asyncio.gather(*(server.serve() for server in self._servers))
 
         asyncio.run(_serve())
+
+
+@contextmanager
+def serve_app(app: FastAPI, *, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve one registry app from a thread while the block runs; yields its base URL."""
+    # uvicorn binds the port itself: with a pre-bound socket handed to it, every
+    # request took ~40 ms on loopback instead of ~1 ms.
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = int(probe.getsockname()[1])
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="serve-app", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start; see the log above")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -49,6 +49,9 @@ class _Table:
     rows: dict[str, Record] = field(default_factory=dict)
     index: dict[str, dict[Any, list[str]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.index = {name: defaultdict(list) for name in self.spec.indexes}
+
 
 def utc_now_iso() -> str:
     """The current time as the registries write it (``YYYY-MM-DDTHH:MM:SSZ``)."""
@@ -101,7 +104,7 @@ class RegistryStore:
                 return [dict(row)] if row is not None else []
             if field_name not in table.index:
                 raise KeyError(f"{self.name}.{kind} has no index on {field_name!r}")
-            keys = table.index[field_name].get(value, [])
+            keys = table.index[field_name].get(value) or []
             return [dict(table.rows[k]) for k in keys]
 
     def all(self, kind: str) -> list[Record]:
@@ -142,7 +145,7 @@ class RegistryStore:
         key = str(record[table.spec.key])
         previous = table.rows.get(key)
         for field_name in table.spec.indexes:
-            by_value = table.index.setdefault(field_name, defaultdict(list))
+            by_value = table.index[field_name]
             if previous is not None:
                 old = previous.get(field_name)
                 if old != record.get(field_name) and key in by_value.get(old, []):

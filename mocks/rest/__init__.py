@@ -5,5 +5,4 @@
 - :mod:`mocks.rest.feed` — opaque cursors and the ``GET /v1/changes`` factory;
 - :mod:`mocks.rest.writes` — ``Idempotency-Key`` handling over the ledger;
 - :mod:`mocks.rest.app` — assembling one registry's app from its declaration;
-- :mod:`mocks.rest.serving` — one app served by uvicorn in a thread (tests).
 """

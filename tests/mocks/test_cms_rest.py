@@ -11,7 +11,7 @@ import pytest
 
 from mocks.cms.app import create_app
 from mocks.core.auth import AuthConfig
-from mocks.rest.serving import serve_app
+from mocks.core.server import serve_app
 
 if TYPE_CHECKING:
     from tests.conftest import Population

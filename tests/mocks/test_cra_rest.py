@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from mocks.core.auth import AuthConfig
+from mocks.core.server import serve_app
 from mocks.cra.app import create_app
-from mocks.rest.serving import serve_app
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -28,9 +28,9 @@ from fastapi import FastAPI
 from mocks.cms.app import REGISTRY as CMS
 from mocks.cms.app import create_app as create_cms
 from mocks.core.auth import AuthConfig
+from mocks.core.server import serve_app
 from mocks.cra.app import REGISTRY as CRA
 from mocks.cra.app import create_app as create_cra
-from mocks.rest.serving import serve_app
 from mocks.tak.app import REGISTRY as TAK
 from mocks.tak.app import create_app as create_tak
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mocks.core.auth import AuthConfig
-from mocks.rest.serving import serve_app
+from mocks.core.server import serve_app
 from mocks.tak.app import create_app
 
 if TYPE_CHECKING:
