@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import db, demo, fixtures, mocks, registries
+from hub.cli import db, demo, fixtures, link, mocks, registries, review
 from hub.log import configure_logging
 from hub.settings import get_settings
 
@@ -18,7 +18,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(fixtures.app, name="fixtures")
 app.add_typer(mocks.app, name="mocks")
 app.add_typer(registries.app, name="registries")
+app.add_typer(review.app, name="review")
 app.command(name="demo")(demo.demo)
+app.command(name="link")(link.link)
 
 
 @app.callback()

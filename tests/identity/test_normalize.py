@@ -1,0 +1,96 @@
+"""Name keys: one key per name whatever the script or keyboard, different names apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures import names
+from fixtures.transliteration import (
+    albanian_to_serbian_latin,
+    serbian_to_cyrillic,
+    strip_diacritics,
+)
+from hub.identity.municipalities import MUNICIPALITY_NAMES, municipality_code
+from hub.identity.normalize import name_key
+
+SAME = [
+    ("Krasniqi", "Krasnići", "Krasnici", "Краснићи"),
+    ("Hoxha", "Hodža", "Hodza", "Хоџа"),
+    ("Gashi", "Гаши", "Gaši", "GASHI"),
+    ("Thaçi", "Tači", "Thaci", "Тачи"),
+    ("Gjergji", "Đerđi", "Djerdji", "Ђерђи"),
+    ("Xhemajl", "Džemajl", "Dzemajl"),
+    ("Zhuri", "Žuri", "Zuri"),
+    ("Qëndrim", "Ćendrim", "Qendrim"),
+    ("Dhurata", "Durata"),
+    ("Lladrovci", "Ladrovci"),
+    ("Rrustemi", "Rustemi"),
+    ("Ylber", "Ilber"),
+    ("Ljubica", "Љубица", "LJUBICA"),
+    ("Njegoš", "Његош", "Njegos"),
+    ("Džunić", "Џунић", "Dzunic"),
+    ("Đorđević", "Ђорђевић", "Djordjevic"),
+    ("Shkëlzen", "Škelzen", "Skelzen"),
+    ("Fushë Kosovë", "fushe  kosove", "Fushë-Kosovë"),
+]
+
+DIFFERENT = [
+    ("Gashi", "Gjoshi"),
+    ("Hoxha", "Hoti"),
+    ("Krasniqi", "Kryeziu"),
+    ("Arbër", "Arbëresha"),
+    ("Jovanović", "Janković"),
+    ("Liridon", "Liridona"),
+]
+
+
+@pytest.mark.parametrize("spellings", SAME, ids=lambda s: s[0])
+def test_spellings_of_one_name_share_a_key(spellings: tuple[str, ...]) -> None:
+    assert len({name_key(s) for s in spellings}) == 1, [name_key(s) for s in spellings]
+
+
+@pytest.mark.parametrize(("a", "b"), DIFFERENT)
+def test_different_names_keep_different_keys(a: str, b: str) -> None:
+    assert name_key(a) != name_key(b)
+
+
+def test_keys_are_plain_lower_case_ascii_letters() -> None:
+    assert name_key("  Hajrullahu-Berisha  ") == "hajrulahu berisa"
+    assert name_key("O'Neil 2nd") == "oneil nd"
+    assert name_key("") == ""
+    assert name_key(None) == ""
+
+
+def test_every_generated_name_survives_every_registry_spelling() -> None:
+    serbian = names.SERBIAN_MALE + names.SERBIAN_FEMALE + names.SERBIAN_SURNAMES
+    albanian = names.ALBANIAN_MALE + names.ALBANIAN_FEMALE + names.ALBANIAN_SURNAMES
+    for name in albanian + serbian:
+        variants = {strip_diacritics(name), albanian_to_serbian_latin(name)}
+        if name in serbian:
+            variants.add(serbian_to_cyrillic(name))
+        assert {name_key(v) for v in variants} == {name_key(name)}, name
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("01", "01"),
+        ("1", "01"),
+        ("Prishtinë", "01"),
+        ("Prishtina", "01"),
+        ("PRISHTINE", "01"),
+        ("Priština", "01"),
+        ("Ђаковица", "05"),
+        ("Mitrovica e Veriut", "38"),
+        ("Kosovska Mitrovica", "07"),
+        ("39", None),
+        ("Atlantis", None),
+    ],
+)
+def test_municipality_by_code_or_name(text: str, code: str | None) -> None:
+    assert municipality_code(text) == code
+
+
+def test_every_municipality_name_maps_to_its_own_code() -> None:
+    for code, *spellings in MUNICIPALITY_NAMES:
+        assert {municipality_code(s) for s in spellings} == {code}
