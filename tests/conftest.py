@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from fixtures.generate import generate_population
+from hub.connectors.resilience import reset_breakers
 from hub.settings import REGISTRY_NAMES, Settings
 from mocks.core.server import DEMO_AUTH, RunningRegistries
 from tests.support.postgres import temporary_database
@@ -40,6 +41,21 @@ def registries(population: Population) -> Iterator[RunningRegistries]:
     """The five mock registries over real HTTP on loopback, with their demo credentials."""
     with RunningRegistries(population.dir, auth=DEMO_AUTH) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def own_registries(population: Population) -> Iterator[RunningRegistries]:
+    """Mocks for one test module alone: its tests may break, heal and alter them."""
+    with RunningRegistries(population.dir, auth=DEMO_AUTH) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breakers() -> Iterator[None]:
+    """Circuit breakers are per process: no test inherits another's open breaker."""
+    reset_breakers()
+    yield
+    reset_breakers()
 
 
 @pytest.fixture

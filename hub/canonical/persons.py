@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hub.canonical.provenance import Provenance
@@ -30,6 +30,11 @@ class Person(SQLModel, table=True):
     death_date: date | None = None
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    golden_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="when survivorship last ran; older than an attribute means stale",
+    )
 
 
 class PersonIdentifier(Provenance, table=True):
@@ -38,10 +43,12 @@ class PersonIdentifier(Provenance, table=True):
     __tablename__ = "person_identifier"
     __table_args__ = (
         UniqueConstraint("scheme", "value", name="uq_person_identifier_scheme_value"),
+        # person -> its number: without it SQLite walks the (scheme, value) index per person
+        Index("ix_person_identifier_person_scheme", "person_id", "scheme"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
     scheme: str = Field(max_length=16, description="XK-PN, EMIS-JS, CMS-RT, ...")
     value: str = Field(max_length=64)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli.progress import progress_board
+from hub.cli.progress import ProgressBoard, progress_board
 from hub.demo.run import DemoSummary, run_demo
 from hub.errors import HubError
-from hub.settings import get_settings
+from hub.settings import REGISTRY_NAMES, RegistryName, get_settings
 
 
 def demo(
@@ -23,8 +24,8 @@ def demo(
     ] = False,
     workdir: Annotated[Path, typer.Option("--workdir", help="where data goes")] = Path("var/demo"),
 ) -> None:
-    """Generate a population, start the five mock registries, run the hub against them."""
-    console = Console()
+    """Generate a population, start the five mock registries, ingest them all into the hub."""
+    console = Console(width=None if Console().is_terminal else 120)
     settings = get_settings()
     try:
         with progress_board() as board:
@@ -33,7 +34,7 @@ def demo(
                 workdir=workdir,
                 settings=settings,
                 on_generate=board.task("generating population"),
-                on_read=board.task("reading registries"),
+                on_ingest=_per_registry(board),
             )
     except HubError as exc:
         Console(stderr=True).print(f"[red]demo failed:[/red] {exc}")
@@ -45,21 +46,52 @@ def demo(
         raise typer.Exit(1)
 
 
+def _per_registry(board: ProgressBoard) -> Callable[[RegistryName, int], None]:
+    tasks = {name: board.task(f"ingesting {name.upper()}") for name in REGISTRY_NAMES}
+
+    def update(registry: RegistryName, done: int) -> None:
+        tasks[registry](done, 0)
+
+    return update
+
+
 def _print(console: Console, summary: DemoSummary) -> None:
-    table = Table(title=f"Registries read through their contracts ({summary.persons:,} persons)")
-    for column in ("registry", "records read", "per kind", "manifest", "seconds"):
+    table = Table(
+        title=f"Registries ingested through their contracts ({summary.persons:,} persons)"
+    )
+    for column in (
+        "registry",
+        "read",
+        "mapped",
+        "quarantined",
+        "linked",
+        "to review",
+        "seconds",
+        "",
+    ):
         table.add_column(column)
     for line in summary.registries:
-        kinds = ", ".join(f"{kind} {n:,}" for kind, n in line.read.items())
-        verdict = "[green]complete[/green]" if line.matches else "[red]MISMATCH[/red]"
+        verdict = (
+            "[green]complete[/green]" if line.complete else f"[red]{line.error or 'MISSING'}[/red]"
+        )
         table.add_row(
             line.registry.upper(),
-            f"{sum(line.read.values()):,}",
-            kinds,
-            verdict,
+            f"{line.read:,}",
+            f"{line.mapped:,}",
+            f"{line.quarantined:,}",
+            f"{line.linked:,}",
+            f"{line.review:,}",
             f"{line.seconds:.1f}",
+            verdict,
         )
     console.print(table)
+    if summary.identity is not None:
+        identity = summary.identity
+        console.print(
+            f"returnees without personal number: {identity.returnees:,}; "
+            f"linked {identity.links:,}, precision {identity.precision:.3f}, "
+            f"recall {identity.recall:.3f} (targets 0.99 / 0.95)"
+        )
     console.print(
         f"generated in {summary.generate_seconds:.1f} s; whole demo {summary.total_seconds:.1f} s"
     )

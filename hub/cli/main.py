@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import db, demo, fixtures, link, mocks, registries, review
+from hub.cli import db, demo, fixtures, ingest, link, mocks, quarantine, registries, review
 from hub.log import configure_logging
 from hub.settings import get_settings
 
@@ -19,7 +19,9 @@ app.add_typer(fixtures.app, name="fixtures")
 app.add_typer(mocks.app, name="mocks")
 app.add_typer(registries.app, name="registries")
 app.add_typer(review.app, name="review")
+app.add_typer(quarantine.app, name="quarantine")
 app.command(name="demo")(demo.demo)
+app.command(name="ingest")(ingest.ingest)
 app.command(name="link")(link.link)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,3 +58,47 @@ def iter_pages(
                 hint="report the looping cursor to the registry's operators",
             )
         cursor = page.next_cursor
+
+
+_DONE = object()
+
+
+def prefetched(pages: Iterator[FeedPage], *, depth: int = 2) -> Iterator[FeedPage]:
+    """Fetch the next pages in a background thread while the caller works on this one.
+
+    The registry renders and sends the next page while the hub writes the
+    current one. An error while fetching is raised to the caller at the page
+    where it happened, after every page fetched before it.
+    """
+    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        buffer.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_DONE)
+        except BaseException as error:  # handed over to the consuming thread
+            buffer.put(error)
+
+    worker = threading.Thread(target=fetch, name="feed-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, FeedPage)
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -165,7 +165,9 @@ class Resilience:
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_exponential_jitter(
-            initial=self.settings.backoff_initial, max=self.settings.backoff_max
+            multiplier=self.settings.backoff_initial,
+            max=self.settings.backoff_max,
+            jitter=self.settings.backoff_initial,
         )(state)
         error = state.outcome.exception() if state.outcome is not None else None
         asked = getattr(error, "retry_after", None)

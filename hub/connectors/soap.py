@@ -12,7 +12,13 @@ from lxml import etree
 
 from hub.connectors.feed import FeedItem, FeedPage
 from hub.connectors.transport import TRANSIENT_STATUSES, RegistryTransport
-from hub.errors import ContractViolation, RegistryError, RegistryRejected, RegistryUnavailable
+from hub.errors import (
+    ContractViolation,
+    HubError,
+    NotFound,
+    RegistryRejected,
+    RegistryUnavailable,
+)
 from hub.settings import RegistrySettings
 
 
@@ -50,6 +56,7 @@ class SoapConnector:
     registry: ClassVar[str]
     wsdl_path: ClassVar[str]
     transient_fault_codes: ClassVar[frozenset[str]] = frozenset({"ServiceUnavailable"})
+    not_found_fault_codes: ClassVar[frozenset[str]] = frozenset({"PersonNotFound"})
 
     def __init__(
         self, settings: RegistrySettings, *, transport: httpx.BaseTransport | None = None
@@ -96,10 +103,15 @@ class SoapConnector:
         plain = zeep.helpers.serialize_object(result, dict)
         return plain if isinstance(plain, dict) else {"value": plain}
 
-    def _translate(self, exc: Exception, operation: str) -> RegistryError:
+    def _translate(self, exc: Exception, operation: str) -> HubError:
         reg, op = self.registry, operation
         if isinstance(exc, zeep.exceptions.Fault):
             code = _fault_code(exc)
+            if code in self.not_found_fault_codes:
+                return NotFound(
+                    f"{reg} has no such record ({op})",
+                    hint="check the identifier; the registry does not know it",
+                )
             if code in self.transient_fault_codes or _detail_flag(exc, "transient"):
                 return RegistryUnavailable(
                     f"answered SOAP fault {code}",

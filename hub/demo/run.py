@@ -1,18 +1,22 @@
-"""The demo pipeline: generate, serve, read every registry, compare with the manifest."""
+"""The demo pipeline: generate, serve, ingest every registry, check against the manifest."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
 from fixtures.generate import generate_population
+from hub.canonical import PersonIdentifier, ReturneeCase
+from hub.canonical.persons import PERSONAL_NO_SCHEME
 from hub.demo.mock_process import MockRegistriesProcess
-from hub.ingest.feeds import read_all_feeds
+from hub.ingest.pipeline import IngestRun, ingest_all
 from hub.settings import REGISTRY_NAMES, RegistryName, Settings
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
@@ -25,14 +29,38 @@ class RegistrySummary:
     """One registry's line of the demo summary."""
 
     registry: RegistryName
-    read: dict[str, int]
-    expected: dict[str, int]
+    expected: int
+    read: int
+    mapped: int
+    quarantined: int
+    linked: int
+    review: int
     seconds: float
+    error: str | None
 
     @property
-    def matches(self) -> bool:
-        """Whether every kind read equals the manifest's count."""
-        return self.read == self.expected
+    def complete(self) -> bool:
+        """Whether every record the registry holds was read and accounted for."""
+        return self.error is None and self.read == self.expected
+
+
+@dataclass
+class IdentityCheck:
+    """Returnees without personal number, linked by the hub, against the generator's truth."""
+
+    returnees: int
+    links: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        """Correct links among all links."""
+        return self.correct / self.links if self.links else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Correct links among all returnees without personal number."""
+        return self.correct / self.returnees if self.returnees else 1.0
 
 
 @dataclass
@@ -43,16 +71,20 @@ class DemoSummary:
     seed: int
     generate_seconds: float
     registries: list[RegistrySummary] = field(default_factory=list)
+    identity: IdentityCheck | None = None
     total_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        """Whether every registry was read completely."""
-        return all(r.matches for r in self.registries)
+        """Every registry complete and returnees linked as well as promised."""
+        identity_ok = self.identity is None or (
+            self.identity.precision >= 0.99 and self.identity.recall >= 0.95
+        )
+        return identity_ok and all(r.complete for r in self.registries)
 
     def as_json(self) -> dict[str, Any]:
         """The summary as one JSON object."""
-        return {
+        summary: dict[str, Any] = {
             "ok": self.ok,
             "persons": self.persons,
             "seed": self.seed,
@@ -60,23 +92,28 @@ class DemoSummary:
             "total_seconds": round(self.total_seconds, 2),
             "registries": {
                 r.registry: {
-                    "read": r.read,
                     "expected": r.expected,
-                    "records": sum(r.read.values()),
-                    "complete": r.matches,
+                    "read": r.read,
+                    "mapped": r.mapped,
+                    "quarantined": r.quarantined,
+                    "linked": r.linked,
+                    "review": r.review,
+                    "complete": r.complete,
                     "seconds": round(r.seconds, 2),
+                    "error": r.error,
                 }
                 for r in self.registries
             },
         }
-
-
-def manifest_stem(kind: str) -> str:
-    """The data file a feed kind comes from: ``jobOffer`` -> ``job_offers``."""
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
-    if snake.endswith("y") and not snake.endswith(("ay", "ey", "oy")):
-        return snake[:-1] + "ies"
-    return snake + "s"
+        if self.identity is not None:
+            summary["identity"] = {
+                "returnees_without_personal_no": self.identity.returnees,
+                "links": self.identity.links,
+                "correct": self.identity.correct,
+                "precision": round(self.identity.precision, 4),
+                "recall": round(self.identity.recall, 4),
+            }
+        return summary
 
 
 def run_demo(
@@ -86,9 +123,13 @@ def run_demo(
     settings: Settings,
     seed: int = DEMO_SEED,
     on_generate: Callable[[int, int], None] | None = None,
-    on_read: Callable[[int, int], None] | None = None,
+    on_ingest: Callable[[RegistryName, int], None] | None = None,
 ) -> DemoSummary:
-    """Generate ``persons``, serve the mocks from that data and read each registry."""
+    """Generate ``persons``, serve the mocks from that data and ingest every registry.
+
+    The demo keeps its own fresh SQLite store in ``workdir`` so that it can be
+    run again and again with the same result.
+    """
     started = time.perf_counter()
     population = workdir / "population"
     generate_population(persons=persons, seed=seed, out=population, on_progress=on_generate)
@@ -96,21 +137,54 @@ def run_demo(
         persons=persons, seed=seed, generate_seconds=time.perf_counter() - started
     )
     manifest = json.loads((population / "manifest.json").read_text(encoding="utf-8"))
-    upgrade(make_engine(settings.database_url))
-    total = sum(sum(files.values()) for files in manifest["counts"].values())
-    finished: dict[RegistryName, int] = {}
-
-    def count(registry: RegistryName, done: int) -> None:
-        finished[registry] = done
-        if on_read is not None:
-            on_read(sum(finished.values()), total)
-
+    database = workdir / "hub.sqlite3"
+    for stale in workdir.glob("hub.sqlite3*"):
+        stale.unlink()
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
     with MockRegistriesProcess(population) as mocks:
-        results = read_all_feeds(settings.with_registry_urls(mocks.urls()), on_progress=count)
-    for name in REGISTRY_NAMES:
-        result = results[name]
-        read = {manifest_stem(kind): n for kind, n in sorted(result.by_kind.items())}
-        expected = {k: v for k, v in sorted(manifest["counts"][name].items()) if v}
-        summary.registries.append(RegistrySummary(name, read, expected, result.seconds))
+        run = ingest_all(engine, settings.with_registry_urls(mocks.urls()), on_progress=on_ingest)
+    summary.registries = _registry_lines(run, manifest)
+    summary.identity = _identity_check(engine, manifest)
     summary.total_seconds = time.perf_counter() - started
     return summary
+
+
+def _registry_lines(run: IngestRun, manifest: dict[str, Any]) -> list[RegistrySummary]:
+    identity = run.identity
+    lines = []
+    for name in REGISTRY_NAMES:
+        report = run.reports[name]
+        lines.append(
+            RegistrySummary(
+                registry=name,
+                expected=sum(manifest["counts"][name].values()),
+                read=report.read,
+                mapped=report.mapped + report.ignored,
+                quarantined=report.quarantined,
+                linked=identity.linked if identity is not None and name == "cms" else 0,
+                review=identity.review if identity is not None and name == "cms" else 0,
+                seconds=report.seconds,
+                error=report.error,
+            )
+        )
+    return lines
+
+
+def _identity_check(engine: Engine, manifest: dict[str, Any]) -> IdentityCheck:
+    truth = {
+        entry["returnee_id"]: entry["personal_no"]
+        for entry in manifest["returnee_identity"]
+        if not entry["has_personal_no"]
+    }
+    with Session(engine) as session:
+        linked = session.exec(
+            select(col(ReturneeCase.returnee_key), col(PersonIdentifier.value))
+            .join(PersonIdentifier, col(PersonIdentifier.person_id) == col(ReturneeCase.person_id))
+            .where(
+                col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME,
+                col(ReturneeCase.returnee_key).in_(list(truth)),
+            )
+        ).all()
+    correct = sum(1 for key, number in linked if truth[key] == number)
+    return IdentityCheck(returnees=len(truth), links=len(linked), correct=correct)

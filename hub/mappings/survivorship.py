@@ -1,8 +1,10 @@
-"""Survivorship rules: which source's value of an attribute becomes the golden record's."""
+"""Survivorship rules: which source's value of an attribute becomes the golden record's.
+
+The rules are applied set-based by :func:`hub.ingest.persons.refresh_golden_records`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -27,13 +29,3 @@ def source_ranks(path: Path = RULES_FILE) -> dict[str, dict[str, int]]:
             f"survivorship rules {path.name} are malformed: {exc}",
             hint="each attribute lists registries, most trusted first",
         ) from exc
-
-
-def winner(attribute: str, candidates: Mapping[str, object]) -> object:
-    """The value of the most trusted registry among ``candidates`` (registry -> value).
-
-    ``None`` values never win; a registry not trusted for the attribute never wins.
-    """
-    ranks = source_ranks().get(attribute, {})
-    trusted = [(ranks[r], v) for r, v in candidates.items() if r in ranks and v is not None]
-    return min(trusted, key=lambda pair: pair[0])[1] if trusted else None

@@ -47,7 +47,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # the default 2 MiB page cache thrashes once the indexes outgrow it (random
+    # personal numbers); 128 MiB keeps a 100,000-person store's hot pages in memory
+    cursor.execute("PRAGMA cache_size=-131072")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let the query planner see the tables as they are now (after a bulk load).
+
+    Without statistics SQLite may walk the wrong index of a freshly filled table.
+    """
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
 
 
 @contextmanager

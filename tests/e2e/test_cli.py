@@ -12,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli.main import app
+from hub.settings import REGISTRY_NAMES
 from hub.store.engine import make_engine
 from hub.store.migrate import current_revision, head_revision
+from mocks.core.server import RunningRegistries
 
 runner = CliRunner()
 
@@ -73,24 +75,62 @@ def test_mocks_serve_refuses_a_folder_without_population(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_demo_reads_every_registry_completely(tmp_path: Path) -> None:
-    result = _hub(
-        "demo",
-        "--persons",
-        "1000",
-        "--json",
-        "--workdir",
-        str(tmp_path),
-        env={"HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}"},
-        timeout=300,
-    )
+def test_demo_ingests_every_registry_and_links_returnees(tmp_path: Path) -> None:
+    result = _hub("demo", "--persons", "1000", "--json", "--workdir", str(tmp_path), timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     manifest = json.loads((tmp_path / "population" / "manifest.json").read_text())
     assert summary["ok"] is True
     assert set(summary["registries"]) == {"emis", "sas", "tak", "cra", "cms"}
     for name, line in summary["registries"].items():
-        expected = {k: v for k, v in manifest["counts"][name].items() if v}
-        assert line["read"] == expected, name
+        assert line["read"] == sum(manifest["counts"][name].values()), name
+        assert line["mapped"] + line["quarantined"] == line["read"]
         assert line["complete"] is True
-    assert "Registries read through their contracts" in result.stdout
+    identity = summary["identity"]
+    assert identity["returnees_without_personal_no"] == sum(
+        1 for entry in manifest["returnee_identity"] if not entry["has_personal_no"]
+    )
+    assert identity["precision"] >= 0.99
+    assert identity["recall"] >= 0.95
+    assert summary["registries"]["cms"]["linked"] == identity["links"]
+    assert "Registries ingested through their contracts" in result.stdout
+    assert "precision" in result.stdout
+
+
+def _registry_env(registries: RunningRegistries, database: Path) -> dict[str, str]:
+    env = {f"HUB_{name.upper()}__URL": registries.url(name) for name in REGISTRY_NAMES}
+    return {**env, "HUB_DATABASE_URL": f"sqlite:///{database}"}
+
+
+def test_hub_ingest_then_quarantine_list(registries: RunningRegistries, tmp_path: Path) -> None:
+    env = _registry_env(registries, tmp_path / "hub.sqlite3")
+    result = _hub("ingest", "--source", "tak", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "TAK" in result.stdout
+    assert "complete" in result.stdout
+    # off a terminal, progress is structured log lines, never personal numbers
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert any(line.get("event") == "ingested" and line.get("registry") == "tak" for line in lines)
+    listing = _hub("quarantine", "list", env=env)
+    assert listing.returncode == 0
+    assert "the quarantine is empty" in listing.stdout
+
+
+def test_hub_ingest_refuses_an_unknown_source(tmp_path: Path) -> None:
+    result = _hub(
+        "ingest", "--source", "nope", env={"HUB_DATABASE_URL": f"sqlite:///{tmp_path}/h.db"}
+    )
+    assert result.returncode == 2
+    assert "use one of emis, sas, tak, cra, cms" in result.stderr
+
+
+def test_hub_ingest_reports_an_unreachable_registry_and_what_to_do(tmp_path: Path) -> None:
+    env = {
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/h.db",
+        "HUB_CRA__URL": "http://127.0.0.1:9",
+        "HUB_CRA__MAX_ATTEMPTS": "1",
+    }
+    result = _hub("ingest", "--source", "cra", env=env)
+    assert result.returncode == 1
+    assert "cannot connect" in result.stdout
+    assert "running `hub ingest` again resumes" in result.stderr

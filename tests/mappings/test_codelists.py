@@ -8,7 +8,7 @@ import pytest
 
 from hub.errors import ConfigurationError
 from hub.mappings.codelists import load_codelists
-from hub.mappings.survivorship import winner
+from hub.mappings.survivorship import source_ranks
 
 
 def test_refusal_reasons_carry_the_justified_flag() -> None:
@@ -44,9 +44,8 @@ def test_a_malformed_code_list_stops_start_up(tmp_path: Path) -> None:
         load_codelists(tmp_path)
 
 
-def test_survivorship_prefers_the_civil_registry_for_names() -> None:
-    assert winner("first_name", {"emis": "Arber", "cra": "Arbër", "cms": "Arber"}) == "Arbër"
-    assert winner("first_name", {"emis": "Arber", "cms": "Arbr"}) == "Arber"
-    assert winner("first_name", {"cra": None, "emis": "Arber"}) == "Arber"
-    # a registry not trusted for an attribute never wins it
-    assert winner("death_date", {"emis": "2026-01-01"}) is None
+def test_survivorship_ranks_the_civil_registry_first_for_identity() -> None:
+    ranks = source_ranks()
+    for attribute in ("first_name", "last_name", "birth_date", "death_date"):
+        assert min(ranks[attribute], key=ranks[attribute].__getitem__) == "cra"
+    assert "tak" not in ranks["first_name"]  # the tax administration never names anyone

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (first migration)
-Create Date: 2026-11-23 08:22:51.482256
+Create Date: 2026-11-23 08:54:07.164254
 """
 
 from collections.abc import Sequence
@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("death_date", sa.Date(), nullable=True),
         sa.Column("created_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", hub.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("golden_at", hub.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("person", schema=None) as batch_op:
@@ -367,7 +368,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person_identifier", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_person_identifier_person_id"), ["person_id"], unique=False
+            "ix_person_identifier_person_scheme", ["person_id", "scheme"], unique=False
         )
 
     op.create_table(
@@ -542,7 +543,7 @@ def downgrade() -> None:
 
     op.drop_table("placement")
     with op.batch_alter_table("person_identifier", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_person_identifier_person_id"))
+        batch_op.drop_index("ix_person_identifier_person_scheme")
 
     op.drop_table("person_identifier")
     with op.batch_alter_table("person_attribute", schema=None) as batch_op:
