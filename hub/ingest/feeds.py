@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from hub.connectors.feed import FeedPage, iter_pages
 from hub.connectors.registry import Connector, open_connector
+from hub.ingest.gc_tuning import bulk_collection
 from hub.settings import REGISTRY_NAMES, RegistryName, Settings
 
 FeedProgress = Callable[[RegistryName, int], None]
@@ -61,15 +62,19 @@ def read_all_feeds(
 ) -> dict[RegistryName, FeedReadResult]:
     """Read every registry's feed from the start through its contract."""
     results: dict[RegistryName, FeedReadResult] = {}
-    for name in registries:
-        connector = open_connector(name, settings)
-        try:
-            results[name] = read_feed(
-                connector,
-                name,
-                page_size=settings.registry(name).page_size,
-                on_progress=on_progress,
-            )
-        finally:
-            connector.close()
+    with bulk_collection():
+        for name in registries:
+            results[name] = _read_one(settings, name, on_progress)
     return results
+
+
+def _read_one(
+    settings: Settings, name: RegistryName, on_progress: FeedProgress | None
+) -> FeedReadResult:
+    connector = open_connector(name, settings)
+    try:
+        return read_feed(
+            connector, name, page_size=settings.registry(name).page_size, on_progress=on_progress
+        )
+    finally:
+        connector.close()

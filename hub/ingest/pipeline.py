@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from hub.identity.resolver import ResolutionReport, resolve_returnees
-from hub.ingest.run import INGEST_ORDER, IngestReport, PageProgress, ingest_registry
+from hub.ingest.run import INGEST_ORDER, IngestReport, PageProgress, ingest_registries
 from hub.settings import RegistryName, Settings
 from hub.store.engine import refresh_statistics, unit_of_work
 
@@ -39,11 +39,9 @@ def ingest_all(
     A registry that is unavailable is reported and skipped; the others still run.
     """
     run = IngestRun()
-    for registry in sources:
-        report = ingest_registry(engine, settings, registry, on_progress=on_progress)
-        run.reports[registry] = report
-        if on_registry is not None:
-            on_registry(report)
+    run.reports = ingest_registries(
+        engine, settings, sources, on_progress=on_progress, on_registry=on_registry
+    )
     refresh_statistics(engine)
     if "cms" in sources:
         with unit_of_work(engine) as session:

@@ -1,4 +1,8 @@
-"""Ingestion runs: each registry's feed from its watermark, one transaction per page."""
+"""Ingestion runs: registries from their watermarks, one transaction per page.
+
+Extraction (read + map) runs in a child process (:mod:`hub.ingest.extract`);
+this module writes what it sends, in feed order, and keeps the reports.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hub.connectors.feed import FeedPage, iter_pages, prefetched
-from hub.connectors.registry import Connector, open_connector
-from hub.errors import RegistryError
+from hub.ingest.extract import ExtractPlan, FeedEnd, MappedPage, extract_in_child
+from hub.ingest.gc_tuning import bulk_collection
 from hub.ingest.models import Watermark
 from hub.ingest.persons import PersonDirectory, refresh_golden_records
 from hub.ingest.writer import write_page
 from hub.log import get_logger
-from hub.mappings.engine import mapper_for
 from hub.settings import RegistryName, Settings
 from hub.store.engine import unit_of_work
 
@@ -56,65 +58,87 @@ def watermark_cursor(engine: Engine, registry: str, stream: str = "changes") -> 
         return watermark.cursor if watermark is not None else None
 
 
+def ingest_registries(
+    engine: Engine,
+    settings: Settings,
+    sources: tuple[RegistryName, ...],
+    *,
+    on_progress: PageProgress | None = None,
+    on_registry: Callable[[IngestReport], None] | None = None,
+    max_pages: int | None = None,
+) -> dict[RegistryName, IngestReport]:
+    """Read each source from its watermark to the end of its feed into the store.
+
+    A registry failing mid-way keeps every page committed before the failure
+    (the next run resumes there) and the others still run.
+    """
+    plan = ExtractPlan(
+        sources=tuple((name, watermark_cursor(engine, name)) for name in sources),
+        max_pages=max_pages,
+    )
+    reports = {name: IngestReport(registry=name) for name in sources}
+    persons = PersonDirectory()
+    with bulk_collection():
+        _consume(engine, plan, settings, reports, persons, on_progress, on_registry)
+    return reports
+
+
+def _consume(
+    engine: Engine,
+    plan: ExtractPlan,
+    settings: Settings,
+    reports: dict[RegistryName, IngestReport],
+    persons: PersonDirectory,
+    on_progress: PageProgress | None,
+    on_registry: Callable[[IngestReport], None] | None,
+) -> None:
+    clock = time.perf_counter()  # registries are read one after the other
+    for message in extract_in_child(plan, settings):
+        report = reports[message.registry]
+        if isinstance(message, MappedPage):
+            with unit_of_work(engine) as session:
+                report.rows.update(write_page(session, page=message, persons=persons))
+            report.pages += 1
+            report.read += message.read
+            report.mapped += len(message.records)
+            report.ignored += message.ignored
+            report.quarantined += len(message.quarantined)
+            if on_progress is not None:
+                on_progress(message.registry, report.read)
+            continue
+        _finish(engine, report, message, clock)
+        clock = time.perf_counter()
+        if on_registry is not None:
+            on_registry(report)
+
+
 def ingest_registry(
     engine: Engine,
     settings: Settings,
     registry: RegistryName,
     *,
-    connector: Connector | None = None,
     on_progress: PageProgress | None = None,
     max_pages: int | None = None,
 ) -> IngestReport:
-    """Read ``registry`` from its watermark to the end of its feed into the store.
+    """Ingest one registry (see :func:`ingest_registries`)."""
+    reports = ingest_registries(
+        engine, settings, (registry,), on_progress=on_progress, max_pages=max_pages
+    )
+    return reports[registry]
 
-    A registry failing mid-way keeps every page committed before the failure;
-    the next run resumes from there.
-    """
-    report = IngestReport(registry=registry)
-    started = time.perf_counter()
-    own_connector = connector is None
-    connector = connector or open_connector(registry, settings)
-    mapper = mapper_for(registry)
-    page_size = settings.registry(registry).page_size
 
-    def fetch(cursor: str | None) -> FeedPage:
-        return connector.changes(cursor, page_size)
-
-    since = watermark_cursor(engine, registry)
-    persons = PersonDirectory()
-    try:
-        pages = iter_pages(fetch, since=since, registry=registry, max_pages=max_pages)
-        for page in prefetched(pages):
-            with unit_of_work(engine) as session:
-                outcome = write_page(
-                    session, registry=registry, page=page, mapper=mapper, persons=persons
-                )
-            report.pages += 1
-            report.read += outcome.read
-            report.mapped += outcome.mapped
-            report.ignored += outcome.ignored
-            report.quarantined += outcome.quarantined
-            report.rows.update(outcome.rows)
-            if on_progress is not None:
-                on_progress(registry, report.read)
-        with unit_of_work(engine) as session:
-            report.golden_records = refresh_golden_records(session)
-    except RegistryError as error:
-        report.error = str(error)
-        log.warning(
-            "ingest_stopped", registry=registry, error=type(error).__name__, pages=report.pages
-        )
-    finally:
-        if own_connector:
-            connector.close()
+def _finish(engine: Engine, report: IngestReport, end: FeedEnd, started: float) -> None:
+    # committed pages count even after a failure: their persons get golden records
+    with unit_of_work(engine) as session:
+        report.golden_records = refresh_golden_records(session)
+    report.error = end.failure
     report.seconds = time.perf_counter() - started
     log.info(
         "ingested",
-        registry=registry,
+        registry=report.registry,
         read=report.read,
         mapped=report.mapped,
         quarantined=report.quarantined,
         seconds=round(report.seconds, 2),
         ok=report.ok,
     )
-    return report

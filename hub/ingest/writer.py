@@ -1,72 +1,41 @@
-"""Writing one page of a change feed into the canonical store, set-based.
+"""Writing one mapped page into the canonical store, set-based.
 
-One page is one unit: mapped rows, quarantined records, person attributes with
-provenance and the watermark are written together by the caller's transaction,
-so a crash leaves the store at the end of the previous page. Golden records are
-derived from the attributes once per run (:func:`refresh_golden_records`).
+One page is one unit: canonical rows, person attributes with provenance,
+quarantined records and the watermark are written together by the caller's
+transaction, so a crash leaves the store at the end of the previous page.
+Golden records are derived from the attributes once per run
+(:func:`hub.ingest.persons.refresh_golden_records`).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from hub.connectors.feed import FeedPage
-from hub.errors import MappingError
+from hub.ingest.extract import MappedPage
 from hub.ingest.models import QuarantinedRecord, Watermark
 from hub.ingest.persons import PersonDirectory, record_attributes, record_identifiers
-from hub.mappings.engine import MappedRecord, PersonRef, RegistryMapper
+from hub.mappings.engine import MappedRecord, PersonRef
 from hub.store.types import utc_now
 from hub.store.upsert import table_of, upsert
-
-
-@dataclass
-class PageOutcome:
-    """What writing one page did."""
-
-    read: int = 0
-    mapped: int = 0
-    ignored: int = 0
-    quarantined: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
 
 
 def write_page(
     session: Session,
     *,
-    registry: str,
-    page: FeedPage,
-    mapper: RegistryMapper,
+    page: MappedPage,
     persons: PersonDirectory,
     stream: str = "changes",
-) -> PageOutcome:
-    """Map and store every change of ``page`` and move the watermark past it."""
-    outcome = PageOutcome(read=len(page.items))
-    mapped: list[tuple[MappedRecord, datetime]] = []
-    quarantine: list[dict[str, Any]] = []
-    for item in page.items:
-        try:
-            record = mapper.map(item.kind, item.data)
-        except MappingError as error:
-            quarantine.append(_quarantine_row(registry, item.kind, item.seq, item.data, error))
-            continue
-        if record is None:
-            outcome.ignored += 1
-        else:
-            mapped.append((record, item.changed_at))
-    outcome.mapped = len(mapped)
-    outcome.quarantined = len(quarantine)
-    if quarantine:
-        session.execute(table_of(QuarantinedRecord).insert(), quarantine)
-    outcome.rows = _store(session, registry, mapped, persons)
-    _advance(session, registry, stream, page)
-    return outcome
+) -> dict[str, int]:
+    """Store a mapped page and move the watermark past it; returns rows per table."""
+    if page.quarantined:
+        session.execute(table_of(QuarantinedRecord).insert(), page.quarantined)
+    rows = _store(session, page.registry, page.records, persons)
+    _advance(session, page.registry, stream, page)
+    return rows
 
 
 def _store(
@@ -118,43 +87,12 @@ def _store(
     return {table: len(rows) for table, rows in rows_by_table.items()}
 
 
-def _advance(session: Session, registry: str, stream: str, page: FeedPage) -> None:
+def _advance(session: Session, registry: str, stream: str, page: MappedPage) -> None:
     """Move the watermark past ``page`` (in the caller's transaction)."""
     watermark = session.get(Watermark, (registry, stream))
     if watermark is None:
         watermark = Watermark(source_registry=registry, stream=stream)
     watermark.cursor = page.next_cursor
-    watermark.changes_read += len(page.items)
+    watermark.changes_read += page.read
     watermark.updated_at = utc_now()
     session.add(watermark)
-
-
-def _quarantine_row(
-    registry: str, stream: str, seq: int, data: dict[str, Any], error: MappingError
-) -> dict[str, Any]:
-    return {
-        "source_registry": registry,
-        "stream": stream,
-        "record_key": _record_key(data),
-        "feed_seq": seq,
-        "field_path": error.field_path,
-        "reason": error.message,
-        "payload": json.loads(json.dumps(data, default=_jsonable)),
-        "status": "open",
-        "quarantined_at": utc_now(),
-    }
-
-
-def _record_key(data: dict[str, Any]) -> str | None:
-    """The record's own identifier (its first field by the contracts' convention)."""
-    for value in data.values():
-        return str(value)[:64] if value is not None else None
-    return None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)

@@ -28,14 +28,14 @@ MAPPING_DIR = Path(__file__).parent
 AUTOMATIC_COLUMNS = frozenset({"id", "source_registry", "as_of", "recorded_at", "person_id"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRef:
     """A reference to the person holding this personal number, resolved by the writer."""
 
     personal_no: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MappedRow:
     """A canonical row ready to upsert on its natural key."""
 
@@ -44,7 +44,7 @@ class MappedRow:
     values: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MappedPerson:
     """What a record says about its person."""
 
@@ -53,7 +53,7 @@ class MappedPerson:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MappedRecord:
     """One source record in canonical terms."""
 
