@@ -42,25 +42,33 @@ class MockRegistriesProcess:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
         pending = dict(self.urls())
-        while pending:
-            if self._process.poll() is not None:
-                raise ConfigurationError(
-                    f"the mock registries exited with code {self._process.returncode}",
-                    hint="read their error above; is the population folder complete?",
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ConfigurationError(
-                    f"the mock registries did not answer within {self.startup_timeout:.0f} s",
-                    hint="the machine may be overloaded; try a smaller --persons",
-                )
-            for name, url in list(pending.items()):
-                try:
-                    if httpx.get(f"{url}/admin/health", timeout=1.0).status_code == 200:
-                        del pending[name]
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
+        with httpx.Client(timeout=1.0) as client:
+            while pending:
+                self._poll(client, pending, deadline)
+
+    def _poll(
+        self, client: httpx.Client, pending: dict[RegistryName, str], deadline: float
+    ) -> None:
+        """One round of health checks; raise when the child died or took too long."""
+        assert self._process is not None
+        if self._process.poll() is not None:
+            raise ConfigurationError(
+                f"the mock registries exited with code {self._process.returncode}",
+                hint="read their error above; is the population folder complete?",
+            )
+        if time.monotonic() > deadline:
+            self.stop()
+            raise ConfigurationError(
+                f"the mock registries did not answer within {self.startup_timeout:.0f} s",
+                hint="the machine may be overloaded; try a smaller --persons",
+            )
+        for name, url in list(pending.items()):
+            try:
+                if client.get(f"{url}/admin/health").status_code == 200:
+                    del pending[name]
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.1)
 
     def stop(self) -> None:
         """Terminate the child process (kill it if it lingers)."""

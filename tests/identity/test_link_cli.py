@@ -21,7 +21,7 @@ from fixtures.noise import (
 )
 from fixtures.transliteration import cyrillic_to_serbian
 from hub.cli.main import app
-from hub.identity.municipalities import MUNICIPALITY_NAMES
+from hub.mappings.codelists import load_codelists
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
 from tests.identity.support import load_population, read_jsonl
@@ -76,11 +76,8 @@ def _line(
 
 def _name(person: dict[str, Any]) -> str:
     """The municipality as a list would write it: ``Prishtina`` rather than ``01``."""
-    return next(
-        definite
-        for code, _, definite, _ in MUNICIPALITY_NAMES
-        if code == person["municipality_code"]
-    )
+    entry = load_codelists()["municipalities"].codes[person["municipality_code"]]
+    return str(entry.attribute("definite"))
 
 
 def _run(tmp_path: Path, database: str, content: bytes) -> tuple[Any, dict[int, dict[str, str]]]:

@@ -10,8 +10,9 @@ from fixtures.transliteration import (
     serbian_to_cyrillic,
     strip_diacritics,
 )
-from hub.identity.municipalities import MUNICIPALITY_NAMES, municipality_code
+from hub.identity.municipalities import municipality_code
 from hub.identity.normalize import name_key
+from hub.mappings.codelists import load_codelists
 
 SAME = [
     ("Krasniqi", "Krasnići", "Krasnici", "Краснићи"),
@@ -92,5 +93,6 @@ def test_municipality_by_code_or_name(text: str, code: str | None) -> None:
 
 
 def test_every_municipality_name_maps_to_its_own_code() -> None:
-    for code, *spellings in MUNICIPALITY_NAMES:
+    for code, entry in load_codelists()["municipalities"].codes.items():
+        spellings = (entry.label, entry.attribute("definite"), entry.attribute("serbian"))
         assert {municipality_code(s) for s in spellings} == {code}
