@@ -102,6 +102,17 @@ class IdentitySettings(BaseModel):
         return self
 
 
+class OutboxSettings(BaseModel):
+    """How the dispatcher delivers outbox messages."""
+
+    max_attempts: int = Field(8, ge=1, description="deliveries tried before a message is dead")
+    backoff_base: float = Field(2.0, ge=0, description="seconds before the first redelivery")
+    backoff_max: float = Field(600.0, ge=0, description="longest wait between deliveries")
+    batch_size: int = Field(200, ge=1, description="messages claimed at once")
+    concurrency: int = Field(8, ge=1, description="deliveries in flight at once")
+    lease_seconds: float = Field(120.0, gt=0, description="a claim not settled by then is retaken")
+
+
 class Settings(BaseSettings):
     """Configuration of one hub process."""
 
@@ -113,7 +124,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/hub.sqlite3"
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
-    data_dir: Path = Path("var")
+    policy_profile: str = Field(
+        "XK", description="activation policy profile: hub/policy/profiles/<code>.yaml"
+    )
 
     emis: EmisSettings = Field(default_factory=EmisSettings)
     sas: SasSettings = Field(default_factory=SasSettings)
@@ -121,6 +134,7 @@ class Settings(BaseSettings):
     cra: CraSettings = Field(default_factory=CraSettings)
     cms: CmsSettings = Field(default_factory=CmsSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
 
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Self:
