@@ -113,6 +113,25 @@ class OutboxSettings(BaseModel):
     lease_seconds: float = Field(120.0, gt=0, description="a claim not settled by then is retaken")
 
 
+class ScheduleSettings(BaseModel):
+    """How often `hub serve` / `hub worker` run each job (seconds; 0 disables one)."""
+
+    ingest_seconds: float = Field(300.0, ge=0, description="ingest every registry, then flows")
+    flow_seconds: dict[str, float] = Field(
+        default_factory=lambda: {
+            "certificates": 300.0,
+            "refusals": 300.0,
+            "suspensions": 900.0,
+            "employment": 3600.0,
+            "civil": 900.0,
+            "returnees": 900.0,
+            "sa-status": 900.0,
+        },
+        description="interval of each flow's decisions",
+    )
+    dispatch_seconds: float = Field(5.0, ge=0, description="dispatcher pass interval")
+
+
 class Settings(BaseSettings):
     """Configuration of one hub process."""
 
@@ -135,6 +154,7 @@ class Settings(BaseSettings):
     cms: CmsSettings = Field(default_factory=CmsSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Self:

@@ -30,6 +30,12 @@ class JobseekerRegistration(Provenance, table=True):
         default=None, max_length=8, description="low/average/high"
     )
     education_level: str | None = Field(default=None, max_length=12)
+    returnee_key: str | None = Field(
+        default=None,
+        max_length=16,
+        index=True,
+        description="CMS returnee this registration came from",
+    )
 
 
 class UnemploymentCertificate(Provenance, table=True):

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import db, demo, fixtures, ingest, link, mocks, quarantine, registries, review
+from hub.cli import (
+    db,
+    demo,
+    fixtures,
+    ingest,
+    link,
+    mocks,
+    outbox,
+    quarantine,
+    registries,
+    review,
+    serve,
+    sync,
+)
 from hub.log import configure_logging
 from hub.settings import get_settings
 
@@ -20,9 +33,13 @@ app.add_typer(mocks.app, name="mocks")
 app.add_typer(registries.app, name="registries")
 app.add_typer(review.app, name="review")
 app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(outbox.app, name="outbox")
+app.add_typer(sync.app, name="sync")
 app.command(name="demo")(demo.demo)
 app.command(name="ingest")(ingest.ingest)
 app.command(name="link")(link.link)
+app.command(name="serve")(serve.serve)
+app.command(name="worker")(serve.worker)
 
 
 @app.callback()

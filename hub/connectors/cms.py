@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.connectors.rest import RestConnector
+from hub.connectors.delivery import CMS_WRITES, RestWriter
 
 
-class CmsConnector(RestConnector):
-    """CMS through its OpenAPI contract (``/v1``)."""
+class CmsConnector(RestWriter):
+    """CMS through its OpenAPI contract (``/v1``); receives the writes of ``CMS_WRITES``."""
 
     registry = "cms"
+    writes = CMS_WRITES
 
     def lookup(self, personal_no: str) -> dict[str, Any]:
         """The returnee records carrying this personal number."""

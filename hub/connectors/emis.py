@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.connectors.soap import SoapConnector
+from hub.connectors.delivery import EMIS_WRITES, SoapWriter
 
 
-class EmisConnector(SoapConnector):
-    """EMIS through its WSDL ``urn:rks:emis:v1``."""
+class EmisConnector(SoapWriter):
+    """EMIS through its WSDL ``urn:rks:emis:v1``; receives the writes of ``EMIS_WRITES``."""
 
     registry = "emis"
+    writes = EMIS_WRITES
     wsdl_path = "/ws/emis?wsdl"
 
     def lookup(self, personal_no: str) -> dict[str, Any]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.connectors.soap import SoapConnector
+from hub.connectors.delivery import SAS_WRITES, SoapWriter
 
 
-class SasConnector(SoapConnector):
-    """SAS through its WSDL ``urn:rks:sas:v1``."""
+class SasConnector(SoapWriter):
+    """SAS through its WSDL ``urn:rks:sas:v1``; receives the writes of ``SAS_WRITES``."""
 
     registry = "sas"
+    writes = SAS_WRITES
     wsdl_path = "/ws/sas?wsdl"
 
     def lookup(self, personal_no: str) -> dict[str, Any]:

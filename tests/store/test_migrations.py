@@ -17,6 +17,8 @@ from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import current_revision, downgrade, head_revision, upgrade
 
 EXPECTED_TABLES = {
+    "sync_run",
+    "outbox_message",
     "watermark",
     "quarantined_record",
     "review_pair",
