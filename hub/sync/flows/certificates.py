@@ -1,0 +1,46 @@
+"""certificates, EMIS -> SAS: every issued or revoked unemployment certificate, once, in order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from hub.canonical import UnemploymentCertificate
+from hub.settings import Settings
+from hub.sync.flows.base import FlowResult, OutboxDraft, compact, iso, person_key, personal_numbers
+
+
+def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
+    """One delivery per certificate and status (an issue, later a revocation, are two)."""
+    pn = personal_numbers()
+    cert = UnemploymentCertificate
+    rows = session.execute(
+        select(cert, pn.c.personal_no)
+        .join(pn, pn.c.person_id == col(cert.person_id))
+        .where(col(cert.source_registry) == "emis", col(cert.issued_on) <= as_of)
+        .order_by(col(cert.issued_on), col(cert.certificate_no))
+    ).all()
+    result = FlowResult(pulled=len(rows))
+    for certificate, personal_no in rows:
+        result.drafts.append(
+            OutboxDraft(
+                target_registry="sas",
+                operation="RecordUnemploymentCertificate",
+                order_key=person_key(certificate.person_id),
+                idempotency_key=f"certificates:{certificate.certificate_no}:{certificate.status}",
+                payload=compact(
+                    {
+                        "certificateNo": certificate.certificate_no,
+                        "personalNo": personal_no,
+                        "issuedOn": iso(certificate.issued_on),
+                        "validUntil": iso(certificate.valid_until),
+                        "status": certificate.status,
+                        "revokedOn": iso(certificate.revoked_on),
+                        "revocationReason": certificate.revocation_reason,
+                    }
+                ),
+            )
+        )
+    return result
