@@ -24,7 +24,7 @@ def demo(
     ] = False,
     workdir: Annotated[Path, typer.Option("--workdir", help="where data goes")] = Path("var/demo"),
 ) -> None:
-    """Generate a population, start the five mock registries, ingest them all into the hub."""
+    """Generate a population, start the five mock registries, ingest them, run every flow."""
     console = Console(width=None if Console().is_terminal else 120)
     settings = get_settings()
     try:
@@ -91,6 +91,23 @@ def _print(console: Console, summary: DemoSummary) -> None:
             f"returnees without personal number: {identity.returnees:,}; "
             f"linked {identity.links:,}, precision {identity.precision:.3f}, "
             f"recall {identity.recall:.3f} (targets 0.99 / 0.95)"
+        )
+    flows = Table(title="Sync flows: what the registries received, against the manifest")
+    for column in ("flow", "expected", "delivered", "missing", "unexpected"):
+        flows.add_column(column)
+    for check in summary.flows:
+        style = "" if check.ok else "[red]"
+        flows.add_row(
+            check.flow,
+            f"{check.expected:,}",
+            f"{check.delivered:,}",
+            f"{style}{check.missing:,}",
+            f"{style}{check.unexpected:,}",
+        )
+    console.print(flows)
+    if summary.dead_letters:
+        console.print(
+            f"[red]{summary.dead_letters:,} dead letters[/red]: `hub outbox list --state dead`"
         )
     console.print(
         f"generated in {summary.generate_seconds:.1f} s; whole demo {summary.total_seconds:.1f} s"

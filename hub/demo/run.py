@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,14 @@ from sqlmodel import Session, col, select
 from fixtures.generate import generate_population
 from hub.canonical import PersonIdentifier, ReturneeCase
 from hub.canonical.persons import PERSONAL_NO_SCHEME
+from hub.demo.flows_check import FlowCheck, check_flows, fetch_received
 from hub.demo.mock_process import MockRegistriesProcess
 from hub.ingest.pipeline import IngestRun, ingest_all
 from hub.settings import REGISTRY_NAMES, RegistryName, Settings
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
+from hub.sync.flows import FLOWS
+from hub.sync.runner import run_sync
 
 DEMO_SEED = 2026
 
@@ -72,6 +76,8 @@ class DemoSummary:
     generate_seconds: float
     registries: list[RegistrySummary] = field(default_factory=list)
     identity: IdentityCheck | None = None
+    flows: list[FlowCheck] = field(default_factory=list)
+    dead_letters: int = 0
     total_seconds: float = 0.0
 
     @property
@@ -80,7 +86,8 @@ class DemoSummary:
         identity_ok = self.identity is None or (
             self.identity.precision >= 0.99 and self.identity.recall >= 0.95
         )
-        return identity_ok and all(r.complete for r in self.registries)
+        flows_ok = all(check.ok for check in self.flows) and self.dead_letters == 0
+        return identity_ok and flows_ok and all(r.complete for r in self.registries)
 
     def as_json(self) -> dict[str, Any]:
         """The summary as one JSON object."""
@@ -105,6 +112,16 @@ class DemoSummary:
                 for r in self.registries
             },
         }
+        summary["flows"] = {
+            check.flow: {
+                "expected": check.expected,
+                "delivered": check.delivered,
+                "missing": check.missing,
+                "unexpected": check.unexpected,
+            }
+            for check in self.flows
+        }
+        summary["dead_letters"] = self.dead_letters
         if self.identity is not None:
             summary["identity"] = {
                 "returnees_without_personal_no": self.identity.returnees,
@@ -125,10 +142,12 @@ def run_demo(
     on_generate: Callable[[int, int], None] | None = None,
     on_ingest: Callable[[RegistryName, int], None] | None = None,
 ) -> DemoSummary:
-    """Generate ``persons``, serve the mocks from that data and ingest every registry.
+    """Generate ``persons``, serve the mocks, ingest every registry, run every flow.
 
     The demo keeps its own fresh SQLite store in ``workdir`` so that it can be
-    run again and again with the same result.
+    run again and again with the same result. Flows decide as on the data's
+    reference date (the generated world's "today"), so that what the mocks
+    receive can be compared with the manifest's ground truth.
     """
     started = time.perf_counter()
     population = workdir / "population"
@@ -143,7 +162,13 @@ def run_demo(
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
     with MockRegistriesProcess(population) as mocks:
-        run = ingest_all(engine, settings.with_registry_urls(mocks.urls()), on_progress=on_ingest)
+        against_mocks = settings.with_registry_urls(mocks.urls())
+        run = ingest_all(engine, against_mocks, on_progress=on_ingest)
+        as_of = date.fromisoformat(manifest["reference_date"])
+        synced = run_sync(engine, against_mocks, list(FLOWS), as_of=as_of, ingest=False)
+        received = fetch_received(mocks.urls())
+    summary.flows = check_flows(received, manifest, population, profile=settings.policy_profile)
+    summary.dead_letters = synced.dispatch.dead
     summary.registries = _registry_lines(run, manifest)
     summary.identity = _identity_check(engine, manifest)
     summary.total_seconds = time.perf_counter() - started

@@ -75,7 +75,7 @@ def test_mocks_serve_refuses_a_folder_without_population(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_demo_ingests_every_registry_and_links_returnees(tmp_path: Path) -> None:
+def test_demo_ingests_links_and_syncs_every_flow(tmp_path: Path) -> None:
     result = _hub("demo", "--persons", "1000", "--json", "--workdir", str(tmp_path), timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -95,6 +95,21 @@ def test_demo_ingests_every_registry_and_links_returnees(tmp_path: Path) -> None
     assert summary["registries"]["cms"]["linked"] == identity["links"]
     assert "Registries ingested through their contracts" in result.stdout
     assert "precision" in result.stdout
+    # every flow delivered exactly what the manifest says, nothing more
+    assert set(summary["flows"]) == {
+        "certificates",
+        "refusals",
+        "suspensions",
+        "employment",
+        "civil_deaths",
+        "returnees",
+        "sa_status",
+    }
+    for flow, line in summary["flows"].items():
+        assert (line["missing"], line["unexpected"]) == (0, 0), flow
+        assert line["delivered"] == line["expected"], flow
+    assert summary["flows"]["certificates"]["expected"] == len(manifest["expected"]["certificates"])
+    assert summary["dead_letters"] == 0
 
 
 def _registry_env(registries: RunningRegistries, database: Path) -> dict[str, str]:
