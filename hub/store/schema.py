@@ -1,8 +1,19 @@
 """Every table of the hub, registered on ``SQLModel.metadata`` by importing this module."""
 
 from hub import canonical
+from hub.access import models as access_models
+from hub.audit import models as audit_models
 from hub.identity import models as identity_models
 from hub.ingest import models as ingest_models
+from hub.reconcile import models as reconcile_models
 from hub.sync import models as sync_models
 
-__all__ = ["canonical", "identity_models", "ingest_models", "sync_models"]
+__all__ = [
+    "access_models",
+    "audit_models",
+    "canonical",
+    "identity_models",
+    "ingest_models",
+    "reconcile_models",
+    "sync_models",
+]

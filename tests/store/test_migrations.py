@@ -17,6 +17,10 @@ from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import current_revision, downgrade, head_revision, upgrade
 
 EXPECTED_TABLES = {
+    "audit_entry",
+    "api_client",
+    "reconciliation_run",
+    "reconciliation_finding",
     "sync_run",
     "outbox_message",
     "watermark",

@@ -1,0 +1,1 @@
+"""Who may call the hub: registered clients, their API keys and purpose scopes."""

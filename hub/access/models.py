@@ -1,0 +1,27 @@
+"""API clients: a name, scopes (purposes), and only the hash of their key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from hub.store.types import UTCDateTime, utc_now
+
+
+class ApiClient(SQLModel, table=True):
+    """A registered caller of the HTTP API."""
+
+    __tablename__ = "api_client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    key_prefix: str = Field(max_length=12, index=True, description="shown to operators, not secret")
+    key_hash: str = Field(
+        max_length=128, description="hash of the key; the key itself is never stored"
+    )
+    scopes: list[str] = Field(default_factory=list, sa_type=JSON)
+    rate_limit_per_minute: int = 600
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

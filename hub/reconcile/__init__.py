@@ -1,0 +1,1 @@
+"""Reconciliation runs: the registries compared through the canonical store, set-based."""
