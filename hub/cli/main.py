@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from hub.cli import (
+    audit,
+    clients,
     db,
     demo,
     fixtures,
@@ -35,6 +37,8 @@ app.add_typer(review.app, name="review")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(sync.app, name="sync")
+app.add_typer(audit.app, name="audit")
+app.add_typer(clients.app, name="clients")
 app.command(name="demo")(demo.demo)
 app.command(name="ingest")(ingest.ingest)
 app.command(name="link")(link.link)

@@ -1,0 +1,97 @@
+"""RFC 9457 problem details: the one error shape of the hub's API, and the one place
+where the error tree (:mod:`hub.errors`) becomes HTTP.
+
+``type`` URIs are stable, ``https://ura.example/problems/<slug>``; a ``detail``
+tells the caller what to do next and never repeats personal data.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from hub.errors import (
+    ConfigurationError,
+    HubError,
+    InvalidInput,
+    NotFound,
+    RegistryRejected,
+    RegistryUnavailable,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://ura.example/problems/"
+
+# error class -> (status, slug); the first match in this order wins
+_HUB_ERRORS: tuple[tuple[type[HubError], int, str], ...] = (
+    (NotFound, 404, "not-found"),
+    (InvalidInput, 422, "invalid-input"),
+    (RegistryUnavailable, 503, "registry-unavailable"),
+    (RegistryRejected, 502, "registry-rejected"),
+    (ConfigurationError, 500, "configuration"),
+    (HubError, 500, "internal-error"),
+)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+def problem_type(slug: str) -> str:
+    """The stable ``type`` URI of a problem."""
+    return PROBLEM_BASE + slug
+
+
+def problem_response(
+    status: int, slug: str, detail: str, *, title: str | None = None, **extensions: Any
+) -> JSONResponse:
+    """A problem+json response; ``extensions`` become extra members of the body."""
+    body = Problem(
+        type=problem_type(slug),
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+    )
+    return JSONResponse(
+        {**body.model_dump(), **extensions}, status_code=status, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error, ours or the framework's, with problem+json."""
+    app.add_exception_handler(HubError, _hub_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+async def _hub_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HubError)
+    status, slug = next((s, slug) for cls, s, slug in _HUB_ERRORS if isinstance(error, cls))
+    return problem_response(status, slug, str(error))
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    phrase = HTTPStatus(error.status_code).phrase
+    slug = phrase.lower().replace(" ", "-")
+    detail = error.detail if isinstance(error.detail, str) else phrase
+    return problem_response(error.status_code, slug, detail)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    where = sorted({".".join(str(part) for part in e.get("loc", ())) for e in error.errors()})
+    return problem_response(
+        422, "invalid-input", f"fix these inputs and send again: {', '.join(where)}"
+    )

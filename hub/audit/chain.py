@@ -1,0 +1,59 @@
+"""The hash chain: how an audit entry's hash is computed from its content and its predecessor.
+
+``entry_hash = sha256(canonical JSON of every column except id and entry_hash)``,
+``prev_hash`` included, so that each entry vouches for the one before it. The
+canonical form is JSON with sorted keys, no spaces, UTF-8, and times as ISO
+8601 in UTC with microseconds. The first entry's ``prev_hash`` is
+:data:`GENESIS_HASH`.
+
+The chain makes tampering *evident*: a changed entry no longer matches its
+hash, a deleted one breaks the link of its successor. Someone able to rewrite
+the whole tail could recompute it, which is why operators record the head hash
+``hub audit verify`` prints (an external anchor), and why the production guard
+is a database role for the hub with INSERT and SELECT, but no UPDATE or
+DELETE, on ``audit_entry``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first entry."""
+
+HASHED_COLUMNS = (
+    "occurred_at",
+    "action",
+    "actor",
+    "purpose",
+    "person_id",
+    "fields",
+    "target",
+    "request_id",
+    "prev_hash",
+)
+"""Every column of ``audit_entry`` but ``id`` and ``entry_hash``."""
+
+
+def canonical_bytes(values: Mapping[str, Any]) -> bytes:
+    """The canonical serialisation of an entry's hashed columns."""
+    document: dict[str, Any] = {}
+    for column in HASHED_COLUMNS:
+        value = values[column]
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise ValueError("audit times must be timezone-aware")
+            value = value.astimezone(UTC).isoformat(timespec="microseconds")
+        elif column == "fields":
+            value = list(value)
+        document[column] = value
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(values: Mapping[str, Any]) -> str:
+    """The hex SHA-256 an entry with these column values must carry."""
+    return hashlib.sha256(canonical_bytes(values)).hexdigest()

@@ -1,0 +1,240 @@
+"""Appending to the audit log, verifying its chain, and answering a data-subject request.
+
+Append-only by construction: this module offers no update and no delete. In
+production the hub's database role has INSERT and SELECT on ``audit_entry``
+but no UPDATE or DELETE; the chain (:mod:`hub.audit.chain`) makes any change
+made around that guard evident. Functions never commit: the caller appends in
+the same transaction as the read or delivery it records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS, entry_hash
+from hub.audit.models import AuditEntry
+from hub.canonical.persons import PERSONAL_NO_SCHEME, PersonIdentifier
+from hub.errors import InvalidInput
+from hub.log import get_logger
+from hub.mappings.transforms import TransformFailure, personal_no
+from hub.store.types import utc_now
+
+log = get_logger("audit")
+
+AuditAction = Literal["read", "delivery"]
+
+CHAIN_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"ura-hub:audit-chain").digest()[:8], "big", signed=True
+)
+"""The PostgreSQL advisory-lock key that serialises appends (held to the end of the transaction)."""
+
+_LIMITS = {"actor": 64, "purpose": 48, "target": 120, "request_id": 64}
+_PERSONAL_NO_SHAPE = re.compile(r"(?<!\d)[1-9]\d{9}(?!\d)")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What one audit entry records, before it is chained."""
+
+    action: AuditAction
+    actor: str
+    purpose: str
+    person_id: int | None
+    fields: Sequence[str]
+    target: str
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of walking the chain; ``checked`` counts the intact entries."""
+
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+    head_hash: str = GENESIS_HASH
+
+
+@dataclass(frozen=True)
+class PersonAudit:
+    """Who saw or received one person's data: the persons of the number and their entries."""
+
+    person_ids: list[int]
+    entries: list[AuditEntry]
+
+    @property
+    def known(self) -> bool:
+        """Whether the personal number names a person in the hub."""
+        return bool(self.person_ids)
+
+
+def append(
+    session: Session,
+    *,
+    action: AuditAction,
+    actor: str,
+    purpose: str,
+    person_id: int | None,
+    fields: Sequence[str],
+    target: str,
+    request_id: str | None,
+) -> AuditEntry:
+    """Append one entry to the chain (flushed, not committed)."""
+    event = AuditEvent(action, actor, purpose, person_id, fields, target, request_id)
+    return append_many(session, events=[event])[0]
+
+
+def append_many(session: Session, *, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+    """Append entries in order under one lock (e.g. every person of one response)."""
+    for event in events:
+        _validate(event)
+    _lock_chain(session)
+    prev_hash = _head_hash(session)
+    occurred_at = utc_now()
+    entries = []
+    for event in events:
+        entry = AuditEntry(
+            occurred_at=occurred_at,
+            action=event.action,
+            actor=event.actor,
+            purpose=event.purpose,
+            person_id=event.person_id,
+            fields=sorted(set(event.fields)),
+            target=event.target,
+            request_id=event.request_id,
+            prev_hash=prev_hash,
+            entry_hash="",
+        )
+        entry.entry_hash = entry_hash({c: getattr(entry, c) for c in HASHED_COLUMNS})
+        session.add(entry)
+        # one INSERT per entry: ids must follow the chain's order, which verify() walks
+        session.flush()
+        prev_hash = entry.entry_hash
+        entries.append(entry)
+    return entries
+
+
+def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
+    """Walk the chain in id order and report the first entry that breaks it."""
+    expected_prev, prev_id, checked = GENESIS_HASH, None, 0
+    for row in _rows(session, batch_size):
+        reason = _broken(row, expected_prev, prev_id)
+        if reason is not None:
+            log.warning("audit chain broken", entry_id=row["id"], intact=checked)
+            return VerifyResult(False, checked, row["id"], reason, expected_prev)
+        expected_prev, prev_id, checked = row["entry_hash"], row["id"], checked + 1
+    log.info("audit chain intact", entries=checked)
+    return VerifyResult(True, checked, head_hash=expected_prev)
+
+
+def export_person(session: Session, *, personal_no: str) -> PersonAudit:
+    """Every entry about the person of ``personal_no``: who saw or received their data."""
+    number = _checked_personal_no(personal_no)
+    person_ids = sorted(
+        session.exec(
+            select(col(PersonIdentifier.person_id)).where(
+                col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME,
+                col(PersonIdentifier.value) == number,
+            )
+        ).all()
+    )
+    entries: list[AuditEntry] = []
+    if person_ids:
+        entries = list(
+            session.exec(
+                select(AuditEntry)
+                .where(col(AuditEntry.person_id).in_(person_ids))
+                .order_by(col(AuditEntry.id))
+            )
+        )
+    log.info("audit export", persons=len(person_ids), entries=len(entries))
+    return PersonAudit(person_ids=person_ids, entries=entries)
+
+
+def _validate(event: AuditEvent) -> None:
+    if event.action not in ("read", "delivery"):
+        raise InvalidInput(f"unknown audit action {event.action!r}", field="action")
+    for name, limit in _LIMITS.items():
+        value = getattr(event, name)
+        if value is None and name == "request_id":
+            continue
+        if not value or len(value) > limit:
+            raise InvalidInput(f"audit {name} must be 1-{limit} characters", field=name)
+    if _PERSONAL_NO_SHAPE.search(event.target):
+        raise InvalidInput(
+            "an audit target must not carry a personal number",
+            field="target",
+            hint="record the route template (/persons/{pn}/...), the person goes in person_id",
+        )
+
+
+def _checked_personal_no(value: str) -> str:
+    try:
+        return personal_no(value)
+    except TransformFailure as error:
+        raise InvalidInput(
+            str(error), field="personal_no", hint="give the 10-digit personal number"
+        ) from None
+
+
+def _lock_chain(session: Session) -> None:
+    """Make sure no other transaction appends between reading the head and inserting."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so the
+        # head would be read outside it; take the write lock first unless a write holds it
+        raw: Any = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _head_hash(session: Session) -> str:
+    head = session.exec(
+        select(col(AuditEntry.entry_hash)).order_by(col(AuditEntry.id).desc()).limit(1)
+    ).first()
+    return head or GENESIS_HASH
+
+
+def _rows(session: Session, batch_size: int) -> Iterator[Mapping[str, Any]]:
+    """Entries as stored (not the session's copies), in id order, a batch at a time."""
+    columns = [col(AuditEntry.id), col(AuditEntry.entry_hash)]
+    columns += [col(getattr(AuditEntry, name)) for name in HASHED_COLUMNS]
+    last_id = 0
+    while True:
+        batch = (
+            session.execute(
+                select(*columns)
+                .where(col(AuditEntry.id) > last_id)
+                .order_by(col(AuditEntry.id))
+                .limit(batch_size)
+            )
+            .mappings()
+            .all()
+        )
+        yield from (dict(row) for row in batch)
+        if len(batch) < batch_size:
+            return
+        last_id = batch[-1]["id"]
+
+
+def _broken(row: Mapping[str, Any], expected_prev: str, prev_id: int | None) -> str | None:
+    if entry_hash(row) != row["entry_hash"]:
+        return "its content does not match its entry_hash: the entry was altered"
+    if row["prev_hash"] == expected_prev:
+        return None
+    if prev_id is None:
+        return "it does not start the chain: the entries before it were deleted"
+    return (
+        f"its prev_hash does not match the hash of entry {prev_id} before it: entries "
+        f"between them were deleted, or entry {prev_id} was altered and re-hashed"
+    )
