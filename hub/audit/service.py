@@ -114,11 +114,12 @@ def append_many(session: Session, *, events: Sequence[AuditEvent]) -> list[Audit
             entry_hash="",
         )
         entry.entry_hash = entry_hash({c: getattr(entry, c) for c in HASHED_COLUMNS})
-        session.add(entry)
-        # one INSERT per entry: ids must follow the chain's order, which verify() walks
-        session.flush()
         prev_hash = entry.entry_hash
         entries.append(entry)
+    # one flush: the unit of work inserts in the order added, and its batched INSERT
+    # assigns ids in parameter order on both databases, so ids follow the chain
+    session.add_all(entries)
+    session.flush()
     return entries
 
 

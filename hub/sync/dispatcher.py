@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from hub.connectors.delivery import Acknowledgement
 from hub.connectors.registry import open_writer
@@ -30,7 +30,7 @@ from hub.settings import RegistryName, Settings
 from hub.store.engine import unit_of_work
 from hub.store.types import utc_now
 from hub.sync import outbox
-from hub.sync.models import MessageState, OutboxMessage
+from hub.sync.delivery_audit import record_deliveries
 
 log = get_logger("dispatcher")
 Sender = Callable[[str, str, Mapping[str, Any], str], Acknowledgement]
@@ -56,6 +56,7 @@ class DispatchReport:
 @dataclass(frozen=True)
 class _Job:
     id: int
+    flow: str
     target: str
     operation: str
     payload: dict[str, Any]
@@ -79,6 +80,7 @@ class Dispatcher:
         self.config = settings.outbox
         self.worker = worker or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._writers: dict[str, Any] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self._send = sender or self._send_through_connector
 
     def dispatch_once(self) -> DispatchReport:
@@ -93,6 +95,7 @@ class Dispatcher:
             jobs = [
                 _Job(
                     m.id or 0,
+                    m.flow,
                     m.target_registry,
                     m.operation,
                     m.payload,
@@ -104,11 +107,23 @@ class Dispatcher:
         report = DispatchReport(claimed=len(jobs))
         if not jobs:
             return report
-        with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-            results = list(pool.map(self._deliver, jobs))
+        results = list(self._pool().map(self._deliver, jobs))
+        delivered = [
+            (job, result)
+            for job, result in zip(jobs, results, strict=True)
+            if isinstance(result, Acknowledgement)
+        ]
         with unit_of_work(self.engine) as session:
+            outbox.mark_delivered_many(
+                session,
+                [outbox.Delivered(job.id, ack.outcome, ack.details) for job, ack in delivered],
+            )
             for job, result in zip(jobs, results, strict=True):
-                self._settle(session, job, result, report)
+                if isinstance(result, HubError):
+                    self._settle_failure(session, job, result, report)
+            record_deliveries(session, [job for job, _ in delivered])
+        report.delivered += len(delivered)
+        report.duplicates += sum(ack.outcome == "duplicate" for _, ack in delivered)
         return report
 
     def drain(self, *, timeout: float = 600.0) -> DispatchReport:
@@ -128,9 +143,20 @@ class Dispatcher:
 
     def close(self) -> None:
         """Release the connectors' connections."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The threads that deliver, kept between batches (made on first use)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.config.concurrency, thread_name_prefix="deliver"
+            )
+        return self._executor
 
     def _deliver(self, job: _Job) -> Acknowledgement | HubError:
         try:
@@ -138,20 +164,9 @@ class Dispatcher:
         except HubError as error:
             return error
 
-    def _settle(
-        self,
-        session: Session,
-        job: _Job,
-        result: Acknowledgement | HubError,
-        report: DispatchReport,
+    def _settle_failure(
+        self, session: Session, job: _Job, result: HubError, report: DispatchReport
     ) -> None:
-        if isinstance(result, Acknowledgement):
-            outbox.mark_delivered(
-                session, message_id=job.id, outcome=result.outcome, details=result.details
-            )
-            report.delivered += 1
-            report.duplicates += result.outcome == "duplicate"
-            return
         error = str(result)
         if isinstance(result, RegistryUnavailable) and job.attempts < self.config.max_attempts:
             delay = self._backoff(job.attempts, result.retry_after)
@@ -178,12 +193,7 @@ class Dispatcher:
 
     def _seconds_until_next_due(self) -> float | None:
         with Session(self.engine) as session:
-            open_states = [MessageState.PENDING.value, MessageState.DELIVERING.value]
-            earliest = session.execute(
-                select(func.min(col(OutboxMessage.next_attempt_at))).where(
-                    col(OutboxMessage.state).in_(open_states)
-                )
-            ).scalar_one_or_none()
+            earliest = outbox.next_due_at(session)
         if earliest is None:
             return None
         wait: float = (earliest - utc_now()).total_seconds()

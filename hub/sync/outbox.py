@@ -8,10 +8,11 @@ are committed together or not at all.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -19,6 +20,16 @@ from hub.errors import InvalidInput, NotFound
 from hub.store.types import utc_now
 from hub.store.upsert import table_of, upsert
 from hub.sync.models import MessageState, OutboxMessage
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One message a registry acknowledged: its outcome and what the registry answered."""
+
+    message_id: int
+    outcome: str
+    details: Mapping[str, Any]
+
 
 BLOCKING_STATES = (MessageState.PENDING, MessageState.DELIVERING, MessageState.DEAD)
 """An earlier message of the same chain in one of these holds the later ones back."""
@@ -79,15 +90,7 @@ def claim(
     """
     now = now or utc_now()
     release_expired(session, now=now)
-    earlier = aliased(OutboxMessage)
-    blocked = exists().where(
-        and_(
-            col(earlier.order_key) == col(OutboxMessage.order_key),
-            col(earlier.target_registry) == col(OutboxMessage.target_registry),
-            col(earlier.id) < col(OutboxMessage.id),
-            col(earlier.state).in_([s.value for s in BLOCKING_STATES]),
-        )
-    )
+    blocked = _held_back_by(BLOCKING_STATES)
     statement = (
         select(col(OutboxMessage.id))
         .where(
@@ -120,6 +123,35 @@ def claim(
     return list(claimed.scalars())
 
 
+def next_due_at(session: Session) -> datetime | None:
+    """When the next open message becomes due, or ``None`` if nothing can move.
+
+    A message held back by a dead letter of its chain cannot move until an
+    operator retries or discards that letter, so it does not count.
+    """
+    open_states = [MessageState.PENDING.value, MessageState.DELIVERING.value]
+    earliest: datetime | None = session.execute(
+        select(func.min(col(OutboxMessage.next_attempt_at))).where(
+            col(OutboxMessage.state).in_(open_states),
+            ~_held_back_by((MessageState.DEAD,)),
+        )
+    ).scalar_one_or_none()
+    return earliest
+
+
+def _held_back_by(states: Sequence[MessageState]) -> Any:
+    """SQL condition: an earlier message of the same chain is in one of ``states``."""
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        and_(
+            col(earlier.order_key) == col(OutboxMessage.order_key),
+            col(earlier.target_registry) == col(OutboxMessage.target_registry),
+            col(earlier.id) < col(OutboxMessage.id),
+            col(earlier.state).in_([s.value for s in states]),
+        )
+    )
+
+
 def release_expired(session: Session, *, now: datetime) -> int:
     """Messages whose dispatcher's lease ran out go back to pending (delivered again, by key)."""
     result = session.execute(
@@ -148,6 +180,32 @@ def mark_delivered(
         last_error=None,
         claimed_by=None,
         lease_until=None,
+    )
+
+
+def mark_delivered_many(session: Session, acknowledgements: Sequence[Delivered]) -> None:
+    """:func:`mark_delivered` for a whole batch, in one statement executed for each message."""
+    if not acknowledgements:
+        return
+    table = table_of(OutboxMessage)
+    now = utc_now()
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("message_id"))
+        .values(
+            state=MessageState.DELIVERED.value,
+            outcome=bindparam("outcome"),
+            acknowledgement=bindparam("details"),
+            delivered_at=now,
+            updated_at=now,
+            last_error=None,
+            claimed_by=None,
+            lease_until=None,
+        ),
+        [
+            {"message_id": a.message_id, "outcome": a.outcome, "details": dict(a.details)}
+            for a in acknowledgements
+        ],
     )
 
 

@@ -14,12 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from hub.audit.models import AuditEntry
+from hub.audit.service import export_person, verify
 from hub.settings import Settings
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
 from hub.sync.flows import FLOWS
+from hub.sync.models import OutboxMessage
 from hub.sync.runner import SyncOutcome, run_sync
 from mocks.core.server import RunningRegistries
 from mocks.core.store import RegistryStore
@@ -272,3 +275,24 @@ def test_running_every_flow_again_delivers_nothing_new(world: World) -> None:
     new = {run.flow: run.enqueued for run in world.second.runs if run.enqueued}
     # only consequences of the first run's deliveries may follow (EMIS answers about referrals)
     assert set(new) <= {"returnees", "sa-status"}
+
+
+def test_every_delivery_is_in_the_audit_log_and_answers_a_subject_request(world: World) -> None:
+    engine = make_engine(world.database)
+    with Session(engine) as session:
+        delivered = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.state) == "delivered")
+        ).all()
+        entries = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "delivery")).all()
+        assert verify(session).ok
+        subject = export_person(session, personal_no=world.certificate_pn)
+    by_message = {entry.request_id: entry for entry in entries}
+    assert len(entries) == len(by_message) >= len(delivered) > 0
+    for message in delivered:
+        entry = by_message[f"outbox:{message.id}"]
+        assert entry.purpose == f"sync:{message.flow}"
+        assert entry.target == f"{message.target_registry}:{message.operation}"
+        assert entry.fields == sorted(message.payload)
+    received = {(e.target, e.purpose) for e in subject.entries}
+    assert ("sas:RecordUnemploymentCertificate", "sync:certificates") in received
+    assert all(world.certificate_pn not in f"{e.target}{e.request_id}{e.fields}" for e in entries)
