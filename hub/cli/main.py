@@ -15,6 +15,7 @@ from hub.cli import (
     mocks,
     outbox,
     quarantine,
+    reconcile,
     registries,
     review,
     serve,
@@ -39,6 +40,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(sync.app, name="sync")
 app.add_typer(audit.app, name="audit")
 app.add_typer(clients.app, name="clients")
+app.add_typer(reconcile.app, name="reconcile")
 app.command(name="demo")(demo.demo)
 app.command(name="ingest")(ingest.ingest)
 app.command(name="link")(link.link)

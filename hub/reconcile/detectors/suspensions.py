@@ -1,0 +1,98 @@
+"""suspension_not_applied: the hub decided a benefit suspension, SAS still pays the case.
+
+A suspension the hub's activation policy decided (not lifted, in force by
+``as_of``) whose person is applicant or member of an *active* SAS case that has
+no suspension decision on or after the suspension's first day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, exists, select, union
+from sqlmodel import Session, col
+
+from hub.canonical import BenefitCase, BenefitCaseMember, BenefitDecision, Suspension
+from hub.reconcile.detectors.base import FindingDraft, action, fact
+from hub.sync.flows.base import iso, personal_numbers
+
+KIND = "suspension_not_applied"
+
+
+def detect(session: Session, *, as_of: date) -> list[FindingDraft]:
+    """Every (suspension, active case of its person) with no suspension decided in SAS."""
+    covered = union(
+        select(
+            col(BenefitCase.applicant_person_id).label("person_id"),
+            col(BenefitCase.case_key).label("case_key"),
+        ),
+        select(col(BenefitCaseMember.person_id), col(BenefitCaseMember.case_key)),
+    ).subquery("covered")
+    applied = exists().where(
+        col(BenefitDecision.case_key) == covered.c.case_key,
+        col(BenefitDecision.kind) == "suspension",
+        col(BenefitDecision.decided_on) >= col(Suspension.suspended_from),
+    )
+    pn = personal_numbers()
+    rows = session.execute(
+        select(Suspension, col(BenefitCase.case_key), col(BenefitCase.as_of), pn.c.personal_no)
+        .join(covered, covered.c.person_id == col(Suspension.person_id))
+        .join(
+            BenefitCase,
+            and_(
+                col(BenefitCase.case_key) == covered.c.case_key,
+                col(BenefitCase.status) == "active",
+            ),
+        )
+        .join(pn, pn.c.person_id == col(Suspension.person_id))
+        .where(
+            col(Suspension.status) != "lifted",
+            col(Suspension.suspended_from) <= as_of,
+            ~applied,
+        )
+        .order_by(col(Suspension.id), col(BenefitCase.case_key))
+    ).all()
+    return [_finding(*row) for row in rows]
+
+
+def _finding(
+    suspension: Suspension, case_key: str, case_as_of: Any, personal_no: str
+) -> FindingDraft:
+    counted = suspension.evidence.get("counted") or []
+    offers = [event["offer_key"] for event in counted if "offer_key" in event]
+    payload: dict[str, Any] = {
+        "personalNo": personal_no,
+        "suspendedFrom": iso(suspension.suspended_from),
+        "rule": suspension.rule,
+        "decisionRef": f"{suspension.rule}/{suspension.id}",
+    }
+    if offers:
+        payload["offerId"] = offers
+    return FindingDraft(
+        kind=KIND,
+        subject_key=f"{case_key}/{suspension.id}",
+        person_id=suspension.person_id,
+        evidence={
+            "personal_no": personal_no,
+            "facts": [
+                fact(
+                    "hub",
+                    suspension.decided_at,
+                    suspension_id=suspension.id,
+                    policy_profile=suspension.policy_profile,
+                    rule=suspension.rule,
+                    suspended_from=suspension.suspended_from,
+                    status=suspension.status,
+                ),
+                fact(
+                    "sas",
+                    case_as_of,
+                    case_no=case_key,
+                    status="active",
+                    suspension_decided=False,
+                ),
+            ],
+        },
+        proposed_action=action("sas", "SetBenefitSuspension", payload),
+    )

@@ -1,0 +1,76 @@
+"""A canonical store filled from the mock registries once, copied for each test that changes it."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from hub.ingest.pipeline import ingest_all
+from hub.reconcile import service
+from hub.reconcile.models import ReconciliationRun
+from hub.settings import Settings
+from hub.store.engine import make_engine, unit_of_work
+from hub.store.migrate import upgrade
+from hub.sync.runner import decide_flow
+from mocks.core.server import RunningRegistries
+from tests.conftest import Population
+from tests.support.registries import fast_settings
+
+
+def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
+    """Ingest every registry into the store at ``url``, then let the hub decide suspensions.
+
+    The suspensions flow only decides (it records Suspension rows and queues their
+    deliveries, which nobody dispatches): SAS never applies them, as in the data.
+    """
+    engine = make_engine(url)
+    upgrade(engine)
+    settings: Settings = fast_settings(registries).model_copy(update={"policy_profile": "XK"})
+    assert ingest_all(engine, settings).ok
+    decide_flow(engine, settings, "suspensions", as_of=as_of)
+    return engine
+
+
+def reconcile(engine: Engine, *, as_of: date, dry_run: bool = False) -> ReconciliationRun:
+    """Start a run and run it to the end, as the CLI does."""
+    with unit_of_work(engine) as session:
+        run_id = service.start_run(session, dry_run=dry_run).id
+    assert run_id is not None
+    return service.run_detectors(engine, run_id, as_of=as_of)
+
+
+@pytest.fixture(scope="session")
+def reference_date(population: Population) -> date:
+    """The generated world's "today"."""
+    return date.fromisoformat(population.manifest["reference_date"])
+
+
+@pytest.fixture(scope="package")
+def filled_store(
+    registries: RunningRegistries, reference_date: date, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A SQLite file holding the whole population, suspensions decided, nothing reconciled."""
+    path = tmp_path_factory.mktemp("reconcile") / "template.sqlite3"
+    engine = fill_store(f"sqlite:///{path}", registries, reference_date)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def store_url(filled_store: Path, tmp_path: Path) -> str:
+    """A private copy of the filled store: the test may change it at will."""
+    path = tmp_path / "hub.sqlite3"
+    shutil.copyfile(filled_store, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Engine:
+    """An engine on the private copy."""
+    return make_engine(store_url)
