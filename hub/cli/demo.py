@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.progress import ProgressBoard, progress_board
-from hub.demo.run import DemoSummary, run_demo
+from hub.demo.run import RECONCILE_TARGETS, DemoSummary, run_demo
 from hub.errors import HubError
 from hub.settings import REGISTRY_NAMES, RegistryName, get_settings
 
@@ -109,6 +109,29 @@ def _print(console: Console, summary: DemoSummary) -> None:
         console.print(
             f"[red]{summary.dead_letters:,} dead letters[/red]: `hub outbox list --state dead`"
         )
+    if summary.reconcile:
+        console.print(_reconcile_table(summary))
     console.print(
-        f"generated in {summary.generate_seconds:.1f} s; whole demo {summary.total_seconds:.1f} s"
+        f"generated in {summary.generate_seconds:.1f} s; reconciled in "
+        f"{summary.reconcile_seconds:.1f} s; whole demo {summary.total_seconds:.1f} s"
     )
+
+
+def _reconcile_table(summary: DemoSummary) -> Table:
+    recall, precision = RECONCILE_TARGETS
+    table = Table(
+        title="Reconciliation: findings against the planted inconsistencies "
+        f"(targets recall {recall:.2f}, precision {precision:.2f})"
+    )
+    for column in ("finding kind", "planted", "found", "precision", "recall"):
+        table.add_column(column)
+    for check in summary.reconcile:
+        style = "" if check.ok else "[red]"
+        table.add_row(
+            check.kind,
+            f"{check.expected:,}",
+            f"{check.found:,}",
+            f"{style}{check.precision:.3f}",
+            f"{style}{check.recall:.3f}",
+        )
+    return table

@@ -18,9 +18,11 @@ from hub.canonical import PersonIdentifier, ReturneeCase
 from hub.canonical.persons import PERSONAL_NO_SCHEME
 from hub.demo.flows_check import FlowCheck, check_flows, fetch_received
 from hub.demo.mock_process import MockRegistriesProcess
+from hub.errors import HubError
 from hub.ingest.pipeline import IngestRun, ingest_all
+from hub.reconcile import service as reconcile
 from hub.settings import REGISTRY_NAMES, RegistryName, Settings
-from hub.store.engine import make_engine
+from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from hub.sync.flows import FLOWS
 from hub.sync.runner import run_sync
@@ -67,6 +69,27 @@ class IdentityCheck:
         return self.correct / self.returnees if self.returnees else 1.0
 
 
+RECONCILE_TARGETS = (1.0, 0.99)
+"""Recall and precision every finding kind must reach on a generated population."""
+
+
+@dataclass
+class ReconcileCheck:
+    """One finding kind of the demo's reconciliation run, against the planted truth."""
+
+    kind: str
+    expected: int
+    found: int
+    precision: float
+    recall: float
+
+    @property
+    def ok(self) -> bool:
+        """Every planted inconsistency found, and (almost) nothing else."""
+        recall, precision = RECONCILE_TARGETS
+        return self.recall >= recall and self.precision >= precision
+
+
 @dataclass
 class DemoSummary:
     """What the demo did, as printed at its end."""
@@ -78,6 +101,8 @@ class DemoSummary:
     identity: IdentityCheck | None = None
     flows: list[FlowCheck] = field(default_factory=list)
     dead_letters: int = 0
+    reconcile: list[ReconcileCheck] = field(default_factory=list)
+    reconcile_seconds: float = 0.0
     total_seconds: float = 0.0
 
     @property
@@ -87,7 +112,9 @@ class DemoSummary:
             self.identity.precision >= 0.99 and self.identity.recall >= 0.95
         )
         flows_ok = all(check.ok for check in self.flows) and self.dead_letters == 0
-        return identity_ok and flows_ok and all(r.complete for r in self.registries)
+        reconcile_ok = all(check.ok for check in self.reconcile)
+        registries_ok = all(r.complete for r in self.registries)
+        return identity_ok and flows_ok and reconcile_ok and registries_ok
 
     def as_json(self) -> dict[str, Any]:
         """The summary as one JSON object."""
@@ -122,6 +149,16 @@ class DemoSummary:
             for check in self.flows
         }
         summary["dead_letters"] = self.dead_letters
+        summary["reconcile"] = {
+            check.kind: {
+                "expected": check.expected,
+                "found": check.found,
+                "precision": round(check.precision, 4),
+                "recall": round(check.recall, 4),
+            }
+            for check in self.reconcile
+        }
+        summary["reconcile_seconds"] = round(self.reconcile_seconds, 2)
         if self.identity is not None:
             summary["identity"] = {
                 "returnees_without_personal_no": self.identity.returnees,
@@ -171,8 +208,37 @@ def run_demo(
     summary.dead_letters = synced.dispatch.dead
     summary.registries = _registry_lines(run, manifest)
     summary.identity = _identity_check(engine, manifest)
+    summary.reconcile, summary.reconcile_seconds = _reconcile_check(
+        engine, manifest, as_of=as_of, profile=settings.policy_profile
+    )
     summary.total_seconds = time.perf_counter() - started
     return summary
+
+
+def _reconcile_check(
+    engine: Engine, manifest: dict[str, Any], *, as_of: date, profile: str
+) -> tuple[list[ReconcileCheck], float]:
+    """Run a reconciliation on the store and score its findings against the planted truth.
+
+    The store holds the registries as ingested (the flows' deliveries are not read
+    back), so every planted inconsistency is still there to be found.
+    """
+    started = time.perf_counter()
+    with unit_of_work(engine) as session:
+        run_id = reconcile.start_run(session, dry_run=False).id
+    assert run_id is not None
+    run = reconcile.run_detectors(engine, run_id, as_of=as_of)
+    seconds = time.perf_counter() - started
+    if run.status != "done":
+        raise HubError(f"the demo's reconciliation run failed: {run.error}")
+    with Session(engine) as session:
+        found = reconcile.findings_by_kind(session, run_id=run_id)
+    scores = reconcile.score_against_manifest(found, manifest, profile=profile)
+    checks = [
+        ReconcileCheck(kind, score.expected, score.found, score.precision, score.recall)
+        for kind, score in scores.items()
+    ]
+    return checks, seconds
 
 
 def _registry_lines(run: IngestRun, manifest: dict[str, Any]) -> list[RegistrySummary]:
