@@ -16,11 +16,9 @@ would queue them, so the dispatcher keeps order chains as in production.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from fixtures.generate import generate_population
+from fixtures.messages import REFUSAL_OPERATION, civil_registry_numbers, refusal_messages
 from hub.connectors.registry import open_writer
 from hub.demo.mock_process import MockRegistriesProcess
 from hub.log import configure_logging
@@ -38,37 +37,10 @@ from hub.store.migrate import upgrade
 from hub.sync import outbox
 from hub.sync.dispatcher import Dispatcher
 
-OPERATION = "RecordJobOfferRefusal"
-REASONS = ("R01", "R10", "R11", "R12", "R13")
+OPERATION = REFUSAL_OPERATION
 PER_PERSON = 2
 TARGET = 0.7
 ENQUEUE_CHUNK = 5_000
-
-
-def personal_numbers(population: Path) -> list[str]:
-    """Every person the civil registry knows, in file order."""
-    with (population / "cra" / "persons.jsonl").open(encoding="utf-8") as lines:
-        return [json.loads(line)["personal_no"] for line in lines]
-
-
-def refusals(people: list[str], count: int, *, first_offer: int) -> Iterator[dict[str, Any]]:
-    """``count`` outbox rows of distinct refusals, ``PER_PERSON`` per person, in person order."""
-    for i in range(count):
-        person = people[(i // PER_PERSON) % len(people)]
-        offer = f"JO-{first_offer + i:07d}"
-        yield {
-            "flow": "refusals",
-            "target_registry": "sas",
-            "operation": OPERATION,
-            "order_key": f"person:{person}",
-            "idempotency_key": f"refusals:{offer}",
-            "payload": {
-                "offerId": offer,
-                "personalNo": person,
-                "refusedOn": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                "reasonCode": REASONS[i % len(REASONS)],
-            },
-        }
 
 
 def plain(settings: Settings, messages: list[dict[str, Any]]) -> float:
@@ -125,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         persons = max(1_000, n // PER_PERSON)
         generate_population(persons=persons, seed=args.seed, out=work / "population")
-        people = personal_numbers(work / "population")
-        floor = list(refusals(people, n, first_offer=1_000_000))
-        queued = list(refusals(people, n, first_offer=5_000_000))
+        people = civil_registry_numbers(work / "population")
+        floor = list(refusal_messages(people, n, first_offer=1_000_000, per_person=PER_PERSON))
+        queued = list(refusal_messages(people, n, first_offer=5_000_000, per_person=PER_PERSON))
         with MockRegistriesProcess(work / "population") as mocks:
             settings = Settings(
                 environment="test", database_url=f"sqlite:///{work / 'hub.sqlite3'}"

@@ -11,7 +11,6 @@ message applied exactly once.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -25,6 +24,7 @@ import httpx
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from fixtures.messages import REFUSAL_OPERATION, civil_registry_numbers, refusal_messages
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from hub.sync import outbox
@@ -32,7 +32,7 @@ from hub.sync.models import MessageState, OutboxMessage
 from mocks.core.server import RunningRegistries
 from tests.conftest import Population
 
-OPERATION = "RecordJobOfferRefusal"
+OPERATION = REFUSAL_OPERATION
 MESSAGES = 3_000
 PER_PERSON = 2
 LEASE_SECONDS = 2
@@ -42,29 +42,9 @@ _offers = itertools.count(8_000_000, 100_000)  # a fresh block of offer ids per 
 
 def _queue(population: Population) -> list[dict[str, Any]]:
     """``MESSAGES`` distinct refusals, two per person of the civil registry, in person order."""
-    with (population.dir / "cra" / "persons.jsonl").open(encoding="utf-8") as lines:
-        people = [json.loads(line)["personal_no"] for line in lines]
+    people = civil_registry_numbers(population.dir)
     assert len(people) * PER_PERSON >= MESSAGES
-    first = next(_offers)
-    rows = []
-    for i in range(MESSAGES):
-        person, offer = people[i // PER_PERSON], f"JO-{first + i:07d}"
-        rows.append(
-            {
-                "flow": "refusals",
-                "target_registry": "sas",
-                "operation": OPERATION,
-                "order_key": f"person:{person}",
-                "idempotency_key": f"refusals:{offer}",
-                "payload": {
-                    "offerId": offer,
-                    "personalNo": person,
-                    "refusedOn": f"2026-{1 + i % 10:02d}-{1 + i % 28:02d}",
-                    "reasonCode": ("R01", "R11", "R12")[i % 3],
-                },
-            }
-        )
-    return rows
+    return list(refusal_messages(people, MESSAGES, first_offer=next(_offers)))
 
 
 def _states(engine: Engine) -> Counter[str]:
