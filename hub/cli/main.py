@@ -17,6 +17,7 @@ from hub.cli import (
     quarantine,
     reconcile,
     registries,
+    report,
     review,
     serve,
     sync,
@@ -41,6 +42,7 @@ app.add_typer(sync.app, name="sync")
 app.add_typer(audit.app, name="audit")
 app.add_typer(clients.app, name="clients")
 app.add_typer(reconcile.app, name="reconcile")
+app.add_typer(report.app, name="report")
 app.command(name="demo")(demo.demo)
 app.command(name="ingest")(ingest.ingest)
 app.command(name="link")(link.link)

@@ -1,0 +1,53 @@
+"""A store filled from the mock registries once, and the generated files it came from."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mocks.core.server import RunningRegistries
+from tests.conftest import Population
+from tests.reconcile.conftest import fill_store
+from tests.report.truth import GeneratedFiles
+
+
+@pytest.fixture(scope="session")
+def files(population: Population) -> GeneratedFiles:
+    """The generated registry files, for counts made without the hub."""
+    return GeneratedFiles(population.dir)
+
+
+@pytest.fixture(scope="session")
+def reference_day(population: Population) -> date:
+    """The generated world's "today": the day the hub decides suspensions on."""
+    return date.fromisoformat(population.manifest["reference_date"])
+
+
+@pytest.fixture(scope="package")
+def filled_store(
+    registries: RunningRegistries, reference_day: date, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A SQLite file holding the whole population with suspensions decided; read it only."""
+    path = tmp_path_factory.mktemp("report") / "template.sqlite3"
+    engine = fill_store(f"sqlite:///{path}", registries, reference_day)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def filled_url(filled_store: Path) -> str:
+    """The shared filled store, for tests that only read."""
+    return f"sqlite:///{filled_store}"
+
+
+@pytest.fixture
+def private_url(filled_store: Path, tmp_path: Path) -> str:
+    """A private copy of the filled store: the test may change it."""
+    path = tmp_path / "hub.sqlite3"
+    shutil.copyfile(filled_store, path)
+    return f"sqlite:///{path}"
