@@ -11,8 +11,11 @@ from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
 
 import hub
-from hub.api import health
+from hub.access.ratelimit import RateLimiter
+from hub.api import health, persons
+from hub.api.middleware import RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
+from hub.audit.recorder import AuditRecorder
 from hub.settings import Settings
 from hub.store.engine import make_engine, normalise_url
 from hub.sync.scheduler import HubScheduler
@@ -21,9 +24,11 @@ from hub.sync.scheduler import HubScheduler
 def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> FastAPI:
     """The hub's API; an attached ``scheduler`` starts and stops with the app's lifespan."""
     engine = _engine(settings)
+    audit = AuditRecorder(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        audit.start()
         if scheduler is not None:
             await run_in_threadpool(scheduler.start)  # may wait on the database for leadership
         try:
@@ -31,6 +36,7 @@ def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> 
         finally:
             if scheduler is not None:
                 await run_in_threadpool(scheduler.shutdown)  # lets running jobs finish
+            await run_in_threadpool(audit.close)  # writes what is queued
             engine.dispose()
 
     app = FastAPI(
@@ -42,8 +48,12 @@ def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> 
     app.state.settings = settings
     app.state.engine = engine
     app.state.scheduler = scheduler
+    app.state.audit = audit
+    app.state.rate_limiter = RateLimiter()
     install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(persons.router)
     return app
 
 

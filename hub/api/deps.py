@@ -1,12 +1,18 @@
-"""Typed dependencies the routes declare: the engine and the scheduler of this app."""
+"""Typed dependencies the routes declare: the engine, a session, the scheduler, the audit
+recorder, and the authorised caller of a purpose."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from sqlmodel import Session
 
+from hub.audit.recorder import AuditRecorder
+from hub.settings import Settings
+from hub.store.engine import unit_of_work
 from hub.sync.scheduler import HubScheduler
 
 
@@ -15,10 +21,29 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _session(request: Request) -> Iterator[Session]:
+    """One unit of work per request, committed when the route returns without error."""
+    with unit_of_work(_engine(request)) as session:
+        yield session
+
+
 def _scheduler(request: Request) -> HubScheduler | None:
     scheduler: HubScheduler | None = request.app.state.scheduler
     return scheduler
 
 
+def _audit(request: Request) -> AuditRecorder:
+    recorder: AuditRecorder = request.app.state.audit
+    return recorder
+
+
 EngineDep = Annotated[Engine, Depends(_engine)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
 SchedulerDep = Annotated[HubScheduler | None, Depends(_scheduler)]
+AuditDep = Annotated[AuditRecorder, Depends(_audit)]

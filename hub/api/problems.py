@@ -16,6 +16,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from hub.access.errors import Forbidden, RateLimited, Unauthenticated
+from hub.api.request_id import current_request_id
+from hub.audit.recorder import AuditUnavailable
 from hub.errors import (
     ConfigurationError,
     HubError,
@@ -24,16 +27,23 @@ from hub.errors import (
     RegistryRejected,
     RegistryUnavailable,
 )
+from hub.log import get_logger
+
+log = get_logger("api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://ura.example/problems/"
 
 # error class -> (status, slug); the first match in this order wins
 _HUB_ERRORS: tuple[tuple[type[HubError], int, str], ...] = (
+    (Unauthenticated, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (RateLimited, 429, "rate-limited"),
     (NotFound, 404, "not-found"),
     (InvalidInput, 422, "invalid-input"),
     (RegistryUnavailable, 503, "registry-unavailable"),
     (RegistryRejected, 502, "registry-rejected"),
+    (AuditUnavailable, 503, "audit-unavailable"),
     (ConfigurationError, 500, "configuration"),
     (HubError, 500, "internal-error"),
 )
@@ -46,6 +56,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str | None = None
+    request_id: str | None = None
 
 
 def problem_type(slug: str) -> str:
@@ -62,10 +73,23 @@ def problem_response(
         title=title or HTTPStatus(status).phrase,
         status=status,
         detail=detail,
+        request_id=current_request_id(),
     )
     return JSONResponse(
         {**body.model_dump(), **extensions}, status_code=status, media_type=PROBLEM_MEDIA_TYPE
     )
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting these statuses as problem+json."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -78,7 +102,26 @@ def install_problem_handlers(app: FastAPI) -> None:
 async def _hub_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HubError)
     status, slug = next((s, slug) for cls, s, slug in _HUB_ERRORS if isinstance(error, cls))
-    return problem_response(status, slug, str(error))
+    extensions: dict[str, Any] = {}
+    if isinstance(error, InvalidInput):
+        extensions["invalid_fields"] = [error.field]
+    response = problem_response(status, slug, str(error), **extensions)
+    if isinstance(error, Unauthenticated):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ura-hub"'
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = error.retry_after_header
+    return response
+
+
+def unexpected_error_response(error: Exception) -> JSONResponse:
+    """The 500 answer to an error nobody planned for; its trace goes to the log only."""
+    log.error("unexpected_error", error=type(error).__name__, exc_info=error)
+    return problem_response(
+        500,
+        "internal-error",
+        "the hub failed to answer this request; retry, and if it persists give the "
+        "operators the request id",
+    )
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
@@ -93,5 +136,8 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     assert isinstance(error, RequestValidationError)
     where = sorted({".".join(str(part) for part in e.get("loc", ())) for e in error.errors()})
     return problem_response(
-        422, "invalid-input", f"fix these inputs and send again: {', '.join(where)}"
+        422,
+        "invalid-input",
+        f"fix these inputs and send again: {', '.join(where)}",
+        invalid_fields=where,
     )

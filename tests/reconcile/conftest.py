@@ -9,30 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from hub.ingest.pipeline import ingest_all
 from hub.reconcile import service
 from hub.reconcile.models import ReconciliationRun
-from hub.settings import Settings
 from hub.store.engine import make_engine, unit_of_work
-from hub.store.migrate import upgrade
-from hub.sync.runner import decide_flow
 from mocks.core.server import RunningRegistries
 from tests.conftest import Population
-from tests.support.registries import fast_settings
-
-
-def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
-    """Ingest every registry into the store at ``url``, then let the hub decide suspensions.
-
-    The suspensions flow only decides (it records Suspension rows and queues their
-    deliveries, which nobody dispatches): SAS never applies them, as in the data.
-    """
-    engine = make_engine(url)
-    upgrade(engine)
-    settings: Settings = fast_settings(registries).model_copy(update={"policy_profile": "XK"})
-    assert ingest_all(engine, settings).ok
-    decide_flow(engine, settings, "suspensions", as_of=as_of)
-    return engine
+from tests.support.store import fill_store
 
 
 def reconcile(engine: Engine, *, as_of: date, dry_run: bool = False) -> ReconciliationRun:

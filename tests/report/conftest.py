@@ -10,8 +10,8 @@ import pytest
 
 from mocks.core.server import RunningRegistries
 from tests.conftest import Population
-from tests.reconcile.conftest import fill_store
 from tests.report.truth import GeneratedFiles
+from tests.support.store import fill_store
 
 
 @pytest.fixture(scope="session")

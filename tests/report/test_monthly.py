@@ -20,8 +20,8 @@ from hub.report import (
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from mocks.core.server import RunningRegistries
-from tests.reconcile.conftest import fill_store
 from tests.report.truth import GeneratedFiles
+from tests.support.store import fill_store
 
 MONTHS = [Month.parse(m) for m in ("2026-10", "2026-09", "2026-07", "2026-03", "2025-06")]
 FROM_FILES: tuple[Measure, ...] = (

@@ -1,0 +1,55 @@
+"""Who is calling, for which purpose: ``Authorization: Bearer KEY`` checked against the
+registered clients, the client's rate limit spent, and the route's scope required.
+
+A route declares its purpose once:
+``caller: Annotated[Caller, Depends(require("sa-status:read"))]``.
+Failures are :mod:`hub.access.errors`, answered as 401, 403 and 429 by :mod:`hub.api.problems`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.access import service as access
+from hub.access.ratelimit import RateLimiter
+from hub.access.scopes import Scope
+from hub.api.deps import SessionDep
+from hub.api.request_id import current_request_id
+
+BEARER = HTTPBearer(auto_error=False, description="an API key from `hub clients add`")
+"""Documents the scheme in OpenAPI; the header itself is checked by :func:`require`."""
+
+_BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated client acting for one purpose in one request."""
+
+    client: str
+    purpose: Scope
+    request_id: str | None
+
+
+def require(scope: Scope) -> Callable[..., Caller]:
+    """A dependency admitting only active clients registered for ``scope``, within their rate."""
+
+    def dependency(
+        request: Request,
+        session: SessionDep,
+        _bearer: _BearerDoc,
+    ) -> Caller:
+        client = access.authenticate(
+            session, authorization_header=request.headers.get("authorization")
+        )
+        limiter: RateLimiter = request.app.state.rate_limiter
+        limiter.check(client)
+        access.require_scope(client, scope)
+        return Caller(client=client.name, purpose=scope, request_id=current_request_id())
+
+    return dependency

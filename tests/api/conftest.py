@@ -1,0 +1,88 @@
+"""The hub's API served by uvicorn on loopback over a store filled from the mock registries."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from hub.access.service import add_client
+from hub.api import create_app
+from hub.settings import Settings
+from hub.store.engine import make_engine, unit_of_work
+from mocks.core.server import RunningRegistries, serve_app
+from tests.conftest import Population
+from tests.support.registries import fast_settings
+from tests.support.store import fill_store
+
+KeyMaker = Callable[..., str]
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A running hub API: its base URL, its store, and a way to register clients."""
+
+    url: str
+    engine: Engine
+    settings: Settings
+    new_key: KeyMaker
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        """An HTTP client of the API, sending ``key`` as its bearer token."""
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def reference_day(population: Population) -> date:
+    """The generated world's "today"."""
+    return date.fromisoformat(population.manifest["reference_date"])
+
+
+@pytest.fixture(scope="package")
+def api_store(
+    registries: RunningRegistries, reference_day: date, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A SQLite file holding the whole population, suspensions decided."""
+    path = tmp_path_factory.mktemp("api") / "template.sqlite3"
+    engine = fill_store(f"sqlite:///{path}", registries, reference_day)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _key_maker(engine: Engine) -> KeyMaker:
+    def new_key(*scopes: str, name: str | None = None, per_minute: int = 6_000) -> str:
+        with unit_of_work(engine) as session:
+            _client, key = add_client(
+                session,
+                name=name or f"client-{next(_numbers)}",
+                scopes=list(scopes),
+                rate_limit_per_minute=per_minute,
+            )
+        return key
+
+    return new_key
+
+
+@pytest.fixture(scope="module")
+def hub(
+    api_store: Path, registries: RunningRegistries, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Hub]:
+    """The API on a private copy of the filled store, for one test module."""
+    path = tmp_path_factory.mktemp("hub") / "hub.sqlite3"
+    shutil.copyfile(api_store, path)
+    settings = fast_settings(registries).model_copy(update={"database_url": f"sqlite:///{path}"})
+    engine = make_engine(settings.database_url)
+    with serve_app(create_app(settings)) as url:
+        yield Hub(url=url, engine=engine, settings=settings, new_key=_key_maker(engine))
+    engine.dispose()
