@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from hub.access import keys
@@ -99,7 +100,7 @@ def authenticate(
     fingerprint = keys.fingerprint(key)
     hit = cache.get(fingerprint)
     if hit is not None:
-        client = session.get(ApiClient, hit.client_id)
+        client = _by_id(session, hit.client_id)
         if client is not None and client.key_hash == hit.key_hash:
             return _active(client)
         cache.discard(fingerprint)
@@ -143,6 +144,17 @@ def _check_scopes(scopes: Sequence[str]) -> None:
             field="scopes",
             hint=f"choose from {', '.join(SCOPES)}",
         )
+
+
+_BY_ID = select(*ApiClient.__table__.columns).where(  # type: ignore[attr-defined]
+    col(ApiClient.id) == bindparam("client_id")
+)
+
+
+def _by_id(session: Session, client_id: int) -> ApiClient | None:
+    """The client, read as a plain row: this runs on every authenticated request."""
+    row = session.execute(_BY_ID, {"client_id": client_id}).mappings().first()
+    return ApiClient(**row) if row is not None else None
 
 
 def _by_name(session: Session, name: str) -> ApiClient | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -12,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import hub
 from hub.access.ratelimit import RateLimiter
-from hub.api import health, persons
+from hub.api import health, persons, reconciliations, syncs
 from hub.api.middleware import RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
 from hub.audit.recorder import AuditRecorder
@@ -20,15 +22,24 @@ from hub.settings import Settings
 from hub.store.engine import make_engine, normalise_url
 from hub.sync.scheduler import HubScheduler
 
+API_THREADS = 16
+"""Worker threads for the routes' blocking work; more only contend for the GIL."""
+API_POOL_SIZE = API_THREADS + 4
+API_POOL_OVERFLOW = 10
+"""Connections per process: one per worker thread and a few for the scheduler's jobs, kept
+open (an SQLite connection opened per request starts with a cold page cache)."""
+
 
 def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> FastAPI:
     """The hub's API; an attached ``scheduler`` starts and stops with the app's lifespan."""
-    engine = _engine(settings)
-    audit = AuditRecorder(engine)
+    engine = _engine(settings, pool_size=API_POOL_SIZE, max_overflow=API_POOL_OVERFLOW)
+    # the recorder's own connections, so that an audit commit never waits for the pool
+    audit_engine = _engine(settings, pool_size=2, max_overflow=4)
+    audit = AuditRecorder(audit_engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        audit.start()
+        to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         if scheduler is not None:
             await run_in_threadpool(scheduler.start)  # may wait on the database for leadership
         try:
@@ -36,7 +47,7 @@ def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> 
         finally:
             if scheduler is not None:
                 await run_in_threadpool(scheduler.shutdown)  # lets running jobs finish
-            await run_in_threadpool(audit.close)  # writes what is queued
+            audit_engine.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -54,11 +65,13 @@ def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> 
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(persons.router)
+    app.include_router(reconciliations.router)
+    app.include_router(syncs.router)
     return app
 
 
-def _engine(settings: Settings) -> Engine:
+def _engine(settings: Settings, **pool: Any) -> Engine:
     if make_url(normalise_url(settings.database_url)).get_backend_name() == "postgresql":
         # readiness must answer 503 promptly when the server is away, not hang on connect
-        return make_engine(settings.database_url, connect_args={"connect_timeout": 5})
-    return make_engine(settings.database_url)
+        return make_engine(settings.database_url, connect_args={"connect_timeout": 5}, **pool)
+    return make_engine(settings.database_url, **pool)

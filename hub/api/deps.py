@@ -1,5 +1,9 @@
 """Typed dependencies the routes declare: the engine, a session, the scheduler, the audit
-recorder, and the authorised caller of a purpose."""
+recorder, the settings.
+
+The ones that only read ``app.state`` are ``async``: FastAPI runs a sync dependency in
+a worker thread, a hop that costs more than the lookup itself.
+"""
 
 from __future__ import annotations
 
@@ -16,34 +20,35 @@ from hub.store.engine import unit_of_work
 from hub.sync.scheduler import HubScheduler
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
 def _session(request: Request) -> Iterator[Session]:
     """One unit of work per request, committed when the route returns without error."""
-    with unit_of_work(_engine(request)) as session:
+    with unit_of_work(request.app.state.engine) as session:
         yield session
 
 
-def _scheduler(request: Request) -> HubScheduler | None:
+async def _scheduler(request: Request) -> HubScheduler | None:
     scheduler: HubScheduler | None = request.app.state.scheduler
     return scheduler
 
 
-def _audit(request: Request) -> AuditRecorder:
+async def _audit(request: Request) -> AuditRecorder:
     recorder: AuditRecorder = request.app.state.audit
     return recorder
 
 
 EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-SessionDep = Annotated[Session, Depends(_session)]
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+"""Committed when the route returns, before the response is sent."""
 SchedulerDep = Annotated[HubScheduler | None, Depends(_scheduler)]
 AuditDep = Annotated[AuditRecorder, Depends(_audit)]

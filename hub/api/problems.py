@@ -134,7 +134,9 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    where = sorted({".".join(str(part) for part in e.get("loc", ())) for e in error.errors()})
+    # "path.personal_no" -> "personal_no": the field's name, as the hub's own errors give it
+    where = sorted({".".join(str(part) for part in e.get("loc", ())[1:]) for e in error.errors()})
+    where = [name or "body" for name in where]
     return problem_response(
         422,
         "invalid-input",

@@ -1,7 +1,8 @@
 """Reading one person's views from the canonical store.
 
-Keyword-only functions over a session they never commit. Each view is a few
-indexed Core queries (no ORM objects): these are the hub's hottest reads.
+Keyword-only functions over a session they never commit. These are the hub's hottest
+reads, so each is a few indexed statements built once at import over the tables
+(Core, no ORM objects), executed with bound parameters from the compiled cache.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, or_, select
-from sqlmodel import Session, col
+from sqlalchemy import BindParameter, Integer, Row, Table, bindparam, or_, select
+from sqlmodel import Session, SQLModel
 
 from hub.api.persons.models import (
     AttributeValue,
@@ -42,8 +43,83 @@ from hub.mappings.transforms import TransformFailure, personal_no
 LAST_PAYMENTS = 3
 _CASE_ORDER = {"active": 0, "suspended": 1, "closed": 2}
 
-_PERSON_BY_NO = select(col(PersonIdentifier.person_id)).where(
-    col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+_IDENTIFIER, _PERSON, _ATTRIBUTE = _table(PersonIdentifier), _table(Person), _table(PersonAttribute)
+_CASE, _MEMBER, _PAYMENT = _table(BenefitCase), _table(BenefitCaseMember), _table(BenefitPayment)
+_SUSPENSION, _CERTIFICATE = _table(Suspension), _table(UnemploymentCertificate)
+_PERSON_ID: BindParameter[int] = bindparam("person_id", type_=Integer)
+
+_PERSON_BY_NO = select(_IDENTIFIER.c.person_id).where(
+    _IDENTIFIER.c.scheme == PERSONAL_NO_SCHEME, _IDENTIFIER.c.value == bindparam("number")
+)
+_CASES = select(
+    _CASE.c.case_key, _CASE.c.category, _CASE.c.status, _CASE.c.since, _CASE.c.as_of
+).where(
+    or_(
+        _CASE.c.applicant_person_id == _PERSON_ID,
+        _CASE.c.case_key.in_(
+            select(_MEMBER.c.case_key).where(_MEMBER.c.person_id == _PERSON_ID).scalar_subquery()
+        ),
+    )
+)
+_PAYMENTS = (
+    select(_PAYMENT.c.month, _PAYMENT.c.amount, _PAYMENT.c.paid_on)
+    .where(_PAYMENT.c.case_key == bindparam("case_key"))
+    .order_by(_PAYMENT.c.month.desc())
+    .limit(LAST_PAYMENTS)
+)
+_SUSPENSIONS = (
+    select(
+        _SUSPENSION.c.suspended_from,
+        _SUSPENSION.c.status,
+        _SUSPENSION.c.policy_profile,
+        _SUSPENSION.c.rule,
+    )
+    .where(_SUSPENSION.c.person_id == _PERSON_ID, _SUSPENSION.c.status != "lifted")
+    .order_by(_SUSPENSION.c.suspended_from.desc())
+    .limit(1)
+)
+_CERTIFICATES = (
+    select(
+        _CERTIFICATE.c.certificate_no,
+        _CERTIFICATE.c.issued_on,
+        _CERTIFICATE.c.valid_until,
+        _CERTIFICATE.c.status,
+        _CERTIFICATE.c.revoked_on,
+        _CERTIFICATE.c.revocation_reason,
+        _CERTIFICATE.c.as_of,
+    )
+    .where(_CERTIFICATE.c.person_id == _PERSON_ID, _CERTIFICATE.c.source_registry == "emis")
+    .order_by(_CERTIFICATE.c.issued_on.desc(), _CERTIFICATE.c.id.desc())
+    .limit(1)
+)
+_GOLDEN = select(
+    *(_PERSON.c[name] for name in GoldenRecord.model_fields), _PERSON.c.updated_at
+).where(_PERSON.c.id == _PERSON_ID)
+_IDENTIFIERS = (
+    select(
+        _IDENTIFIER.c.scheme,
+        _IDENTIFIER.c.value,
+        _IDENTIFIER.c.source_registry,
+        _IDENTIFIER.c.as_of,
+    )
+    .where(_IDENTIFIER.c.person_id == _PERSON_ID)
+    .order_by(_IDENTIFIER.c.scheme, _IDENTIFIER.c.value)
+)
+_ATTRIBUTES = (
+    select(
+        _ATTRIBUTE.c.name,
+        _ATTRIBUTE.c.value,
+        _ATTRIBUTE.c.source_registry,
+        _ATTRIBUTE.c.as_of,
+    )
+    .where(_ATTRIBUTE.c.person_id == _PERSON_ID)
+    .order_by(_ATTRIBUTE.c.name, _ATTRIBUTE.c.source_registry)
 )
 
 
@@ -62,9 +138,7 @@ def checked_personal_no(value: str) -> str:
 def get_person_id(session: Session, *, personal_no: str) -> int:
     """The hub's person of a personal number, or :class:`NotFound`."""
     number = checked_personal_no(personal_no)
-    person_id = session.execute(
-        _PERSON_BY_NO.where(col(PersonIdentifier.value) == number)
-    ).scalar_one_or_none()
+    person_id = session.execute(_PERSON_BY_NO, {"number": number}).scalar_one_or_none()
     if person_id is None:
         raise NotFound(
             "no person with this personal number is known to the hub",
@@ -83,21 +157,14 @@ def get_social_assistance(
         return SocialAssistanceStatus(
             personal_no=personal_no, beneficiary=False, status="none", suspension=suspension
         )
-    payments = session.execute(
-        select(col(BenefitPayment.month), col(BenefitPayment.amount), col(BenefitPayment.paid_on))
-        .where(col(BenefitPayment.case_key) == case.case_key)
-        .order_by(col(BenefitPayment.month).desc())
-        .limit(LAST_PAYMENTS)
-    ).all()
+    payments = session.execute(_PAYMENTS, {"case_key": case.case_key}).all()
     return SocialAssistanceStatus(
         personal_no=personal_no,
         beneficiary=case.status in ("active", "suspended"),
         category=case.category,
         status=case.status,
         since=case.since,
-        last_payments=[
-            Payment(month=p.month, amount=p.amount, paid_on=p.paid_on) for p in payments
-        ],
+        last_payments=[Payment(**payment._asdict()) for payment in payments],
         suspension=suspension,
         as_of=case.as_of,
     )
@@ -107,26 +174,7 @@ def get_unemployment_certificate(
     session: Session, *, person_id: int, personal_no: str, today: date
 ) -> CertificateStatus:
     """The person's latest certificate as EMIS, its issuer, holds it."""
-    row = session.execute(
-        select(
-            col(UnemploymentCertificate.certificate_no),
-            col(UnemploymentCertificate.issued_on),
-            col(UnemploymentCertificate.valid_until),
-            col(UnemploymentCertificate.status),
-            col(UnemploymentCertificate.revoked_on),
-            col(UnemploymentCertificate.revocation_reason),
-            col(UnemploymentCertificate.as_of),
-        )
-        .where(
-            col(UnemploymentCertificate.person_id) == person_id,
-            col(UnemploymentCertificate.source_registry) == "emis",
-        )
-        .order_by(
-            col(UnemploymentCertificate.issued_on).desc(),
-            col(UnemploymentCertificate.id).desc(),
-        )
-        .limit(1)
-    ).first()
+    row = session.execute(_CERTIFICATES, {"person_id": person_id}).first()
     if row is None:
         return CertificateStatus(personal_no=personal_no, status="never-issued")
     return CertificateStatus(
@@ -143,30 +191,10 @@ def get_unemployment_certificate(
 
 def get_person_record(session: Session, *, person_id: int, personal_no: str) -> PersonRecord:
     """The golden record, every identifier and every attribute value with its source."""
-    columns: list[Any] = [
-        col(getattr(Person, name)) for name in (*GoldenRecord.model_fields, "updated_at")
-    ]
-    person = session.execute(select(*columns).where(col(Person.id) == person_id)).one()
-    identifiers = session.execute(
-        select(
-            col(PersonIdentifier.scheme),
-            col(PersonIdentifier.value),
-            col(PersonIdentifier.source_registry),
-            col(PersonIdentifier.as_of),
-        )
-        .where(col(PersonIdentifier.person_id) == person_id)
-        .order_by(col(PersonIdentifier.scheme), col(PersonIdentifier.value))
-    ).all()
-    attributes = session.execute(
-        select(
-            col(PersonAttribute.name),
-            col(PersonAttribute.value),
-            col(PersonAttribute.source_registry),
-            col(PersonAttribute.as_of),
-        )
-        .where(col(PersonAttribute.person_id) == person_id)
-        .order_by(col(PersonAttribute.name), col(PersonAttribute.source_registry))
-    ).all()
+    parameters = {"person_id": person_id}
+    person = session.execute(_GOLDEN, parameters).one()
+    identifiers = session.execute(_IDENTIFIERS, parameters).all()
+    attributes = session.execute(_ATTRIBUTES, parameters).all()
     return PersonRecord(
         personal_no=personal_no,
         person_id=person_id,
@@ -179,40 +207,14 @@ def get_person_record(session: Session, *, person_id: int, personal_no: str) -> 
 
 def _benefit_case(session: Session, person_id: int) -> Row[Any] | None:
     """The person's case as applicant or covered member; an active one before others."""
-    member_of = select(col(BenefitCaseMember.case_key)).where(
-        col(BenefitCaseMember.person_id) == person_id
-    )
-    cases = session.execute(
-        select(
-            col(BenefitCase.case_key),
-            col(BenefitCase.category),
-            col(BenefitCase.status),
-            col(BenefitCase.since),
-            col(BenefitCase.as_of),
-        ).where(
-            or_(
-                col(BenefitCase.applicant_person_id) == person_id,
-                col(BenefitCase.case_key).in_(member_of),
-            )
-        )
-    ).all()
+    cases = session.execute(_CASES, {"person_id": person_id}).all()
     if not cases:
         return None
     return min(cases, key=lambda c: (_CASE_ORDER.get(c.status, 3), -c.since.toordinal()))
 
 
 def _suspension(session: Session, person_id: int) -> SuspensionFlag | None:
-    row = session.execute(
-        select(
-            col(Suspension.suspended_from),
-            col(Suspension.status),
-            col(Suspension.policy_profile),
-            col(Suspension.rule),
-        )
-        .where(col(Suspension.person_id) == person_id, col(Suspension.status) != "lifted")
-        .order_by(col(Suspension.suspended_from).desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_SUSPENSIONS, {"person_id": person_id}).first()
     return SuspensionFlag(**row._asdict()) if row is not None else None
 
 
@@ -229,9 +231,8 @@ def _with_survivors(rows: Sequence[Row[Any]]) -> list[AttributeValue]:
     for row in rows:
         rank = ranks.get(row.name, {}).get(row.source_registry)
         if rank is not None and row.value is not None:
-            best[row.name] = min(
-                best.get(row.name, (rank, row.source_registry)), (rank, row.source_registry)
-            )
+            candidate = (rank, row.source_registry)
+            best[row.name] = min(best.get(row.name, candidate), candidate)
     return [
         AttributeValue(
             **row._asdict(),

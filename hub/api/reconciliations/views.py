@@ -1,0 +1,172 @@
+"""``/v1/reconciliations``: start a run, follow its progress, read and apply its findings.
+
+A run's detectors work after the 202 is sent; the caller polls the run at its
+``Location``. Findings carry personal data in their evidence, so every page read (and every
+finding applied, which answers with it) is audited per person before it is answered.
+Writes own their unit of work, committed before the answer says they happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query, Response
+from sqlalchemy import Engine
+
+from hub.api.deps import AuditDep, EngineDep, SessionDep
+from hub.api.problems import error_responses
+from hub.api.reconciliations.models import (
+    FindingPublic,
+    FindingsPage,
+    ReconciliationRequest,
+    ReconciliationRunPublic,
+)
+from hub.api.security import Caller, require
+from hub.audit.service import AuditEvent
+from hub.log import get_logger
+from hub.reconcile import service
+from hub.reconcile.detectors import KINDS
+from hub.reconcile.models import Finding, ReconciliationRun
+from hub.store.engine import unit_of_work
+from hub.sync.scheduler import describe_error
+
+router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliations"])
+log = get_logger("api")
+
+_MAX_ID = 2**63 - 1  # larger ids cannot exist, and the driver would refuse to bind them
+RunId = Annotated[
+    int, Path(description="the run's id, from POST /v1/reconciliations", ge=1, le=_MAX_ID)
+]
+FindingId = Annotated[
+    int, Path(description="the finding's id, from the findings list", ge=1, le=_MAX_ID)
+]
+Reconciler = Annotated[Caller, Depends(require("reconcile:run"))]
+
+RUN_ROUTE = "/{run_id}"
+FINDINGS_ROUTE = "/{run_id}/findings"
+APPLY_ROUTE = "/{run_id}/findings/{finding_id}/apply"
+_FINDING_FIELDS = sorted(FindingPublic.model_fields)
+_STARTED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Accepted: the run is started, its detectors work after this answer",
+        "headers": {"Location": {"description": "the run, to poll", "schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=ReconciliationRunPublic,
+    responses={**_STARTED, **error_responses(401, 403, 422, 429)},
+)
+def start_reconciliation(
+    engine: EngineDep,
+    response: Response,
+    background: BackgroundTasks,
+    caller: Reconciler,
+    body: Annotated[ReconciliationRequest | None, Body()] = None,
+) -> ReconciliationRunPublic:
+    """Start a run; its detectors work after this answer, follow the run at its Location."""
+    request = body or ReconciliationRequest()
+    with unit_of_work(engine) as session:  # committed: the detectors read the run themselves
+        run = service.start_run(session, dry_run=request.dry_run)
+    assert run.id is not None
+    background.add_task(_detect, engine, run.id, as_of=request.as_of or date.today())
+    log.info("reconciliation_started", run_id=run.id, dry_run=run.dry_run, client=caller.client)
+    response.headers["Location"] = f"{router.prefix}/{run.id}"
+    return _run(run)
+
+
+@router.get(
+    RUN_ROUTE,
+    response_model=ReconciliationRunPublic,
+    responses=error_responses(401, 403, 404, 422, 429),
+)
+def get_run(run_id: RunId, session: SessionDep, _caller: Reconciler) -> ReconciliationRunPublic:
+    """One run: its status, progress in percent and findings counted per kind."""
+    return _run(service.get_run(session, run_id=run_id))
+
+
+@router.get(
+    FINDINGS_ROUTE,
+    response_model=FindingsPage,
+    responses=error_responses(401, 403, 404, 422, 429, 503),
+)
+def list_findings(
+    run_id: RunId,
+    session: SessionDep,
+    audit: AuditDep,
+    caller: Reconciler,
+    kind: Annotated[
+        str | None, Query(description=f"only this kind: {', '.join(KINDS)}", max_length=40)
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> FindingsPage:
+    """A page of a run's findings in the order found, and the total; each person is audited."""
+    found = service.list_findings(session, run_id=run_id, kind=kind, limit=limit, offset=offset)
+    page = FindingsPage(
+        total=service.count_findings(session, run_id=run_id, kind=kind),
+        items=[_finding(finding) for finding in found],
+    )
+    audit.record(_reads(caller, page.items, FINDINGS_ROUTE))
+    return page
+
+
+@router.post(
+    APPLY_ROUTE,
+    response_model=FindingPublic,
+    responses=error_responses(401, 403, 404, 422, 429, 503),
+)
+def apply_finding(
+    run_id: RunId, finding_id: FindingId, engine: EngineDep, audit: AuditDep, caller: Reconciler
+) -> FindingPublic:
+    """Queue an open finding's proposed fix in the outbox; the dispatcher delivers it."""
+    with unit_of_work(engine) as session:  # committed before the answer says it is queued
+        finding = _finding(service.apply_finding(session, run_id=run_id, finding_id=finding_id))
+    # after the commit: on SQLite the audit writer waits for the write lock this unit held
+    audit.record(_reads(caller, [finding], APPLY_ROUTE))
+    return finding
+
+
+def _detect(engine: Engine, run_id: int, *, as_of: date) -> None:
+    """Run the detectors after the answer; a failure is logged, never raised into the server."""
+    try:
+        service.run_detectors(engine, run_id, as_of=as_of)
+    except Exception as error:  # run_detectors records its own failures; this is the rest
+        described = describe_error(error)
+        log.error(
+            "reconciliation_background_failed",
+            run_id=run_id,
+            error=described.type,
+            origin=described.origin,
+            detail=described.detail,
+        )
+
+
+def _run(run: ReconciliationRun) -> ReconciliationRunPublic:
+    return ReconciliationRunPublic.model_validate(run, from_attributes=True)
+
+
+def _finding(finding: Finding) -> FindingPublic:
+    return FindingPublic.model_validate(finding, from_attributes=True)
+
+
+def _reads(caller: Caller, findings: Sequence[FindingPublic], route: str) -> list[AuditEvent]:
+    """One read entry per person on the page, in the order they first appear."""
+    persons = dict.fromkeys(f.person_id for f in findings if f.person_id is not None)
+    return [
+        AuditEvent(
+            action="read",
+            actor=caller.client,
+            purpose=caller.purpose,
+            person_id=person_id,
+            fields=_FINDING_FIELDS,
+            target=router.prefix + route,
+            request_id=caller.request_id,
+        )
+        for person_id in persons
+    ]

@@ -1,0 +1,80 @@
+"""What ``sync:operate`` sends and reads: flow runs and outbox messages, never a payload.
+
+The operator's purpose needs no personal data, so a message is shown by its
+routing and delivery state only; what it carries stays in the store.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.sync.flows import FlowName
+from hub.sync.models import MessageState
+
+
+class SyncRunRequest(BaseModel):
+    """How to run a flow: as on which day, and whether to read its sources first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = Field(None, description="decide as on this day; default today")
+    ingest: bool = Field(True, description="ingest the flow's sources before deciding")
+
+
+class SyncStarted(BaseModel):
+    """A flow run accepted: it ingests, decides and dispatches in the background."""
+
+    flow: FlowName
+    as_of: date
+    accepted_at: datetime
+    status: Literal["started"] = "started"
+
+
+class SyncRunPublic(BaseModel):
+    """One run of one flow: what it considered, decided, queued, and how delivery went."""
+
+    id: int
+    flow: str
+    as_of: date = Field(description="the day the decisions were taken for")
+    started_at: datetime
+    finished_at: datetime | None
+    pulled: int = Field(description="canonical rows the flow considered")
+    decided: int = Field(description="deliveries the flow decided")
+    enqueued: int = Field(description="of those, new to the outbox")
+    delivered: int = Field(description="of those, delivered by the end of the run")
+    failed: int = Field(description="of those, dead by the end of the run")
+    duration_seconds: float | None = Field(description="null while it runs")
+    error: str | None
+
+
+class SyncRuns(BaseModel):
+    """The latest flow runs, newest first, and the flows this process is running now."""
+
+    running: list[FlowName] = Field(description="flows started through this process's API")
+    items: list[SyncRunPublic]
+
+
+class OutboxMessagePublic(BaseModel):
+    """One delivery to one registry, without its payload."""
+
+    id: int
+    flow: str = Field(description="the sync flow (or reconcile) that decided it")
+    target_registry: str
+    operation: str
+    state: MessageState
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+    dead_at: datetime | None
+
+
+class OutboxPage(BaseModel):
+    """Messages, newest first, and how many are in each state."""
+
+    counts: dict[MessageState, int] = Field(description="messages per state, all of them")
+    items: list[OutboxMessagePublic]
