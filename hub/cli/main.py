@@ -13,6 +13,7 @@ from hub.cli import (
     ingest,
     link,
     mocks,
+    openapi,
     outbox,
     quarantine,
     reconcile,
@@ -46,6 +47,7 @@ app.add_typer(report.app, name="report")
 app.command(name="demo")(demo.demo)
 app.command(name="ingest")(ingest.ingest)
 app.command(name="link")(link.link)
+app.command(name="openapi")(openapi.openapi)
 app.command(name="serve")(serve.serve)
 app.command(name="worker")(serve.worker)
 
