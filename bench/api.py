@@ -1,0 +1,230 @@
+"""Social-assistance reads under 64 concurrent clients, next to a bare FastAPI endpoint.
+
+    python bench/api.py [--persons 10000] [--workers 2] [--seconds 10] [--database-url URL]
+
+Generates a population, serves it from the mocks (a separate process), ingests it into a
+fresh store and registers an ``sa-status:read`` client. Then, with the same uvicorn
+configuration for both,
+1. serves a bare FastAPI app whose one endpoint returns a constant JSON (the ceiling), and
+2. serves the hub's API (``hub.api.main:app_from_environment``),
+and drives each with ``bench/loadgen.py`` (64 keep-alive connections, closed loop, in its
+own process) — the hub over ``GET /v1/persons/{pn}/social-assistance`` for every known
+personal number in turn. Prints requests per second and p50/p99 latency of each, and
+hub-rps / bare-rps. Targets: ratio >= 0.5, hub p99 <= 50 ms. It also checks that every
+answered read left its audit entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from fixtures.generate import generate_population
+from hub.access.service import add_client
+from hub.audit.models import AuditEntry
+from hub.canonical.persons import PERSONAL_NO_SCHEME, PersonIdentifier
+from hub.demo.mock_process import MockRegistriesProcess
+from hub.ingest.pipeline import ingest_all
+from hub.log import configure_logging
+from hub.settings import Settings
+from hub.store.engine import make_engine, refresh_statistics, unit_of_work
+from hub.store.migrate import upgrade
+from hub.sync.runner import decide_flow
+from mocks.core.server import free_port_base
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+ROUTE = "/v1/persons/{pn}/social-assistance"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prepare_store(url: str, work: Path, persons: int, seed: int) -> tuple[str, list[str]]:
+    """Fill the store from the mocks; return an API key and every known personal number."""
+    generate_population(persons=persons, seed=seed, out=work / "population")
+    manifest = json.loads((work / "population" / "manifest.json").read_text())
+    engine = make_engine(url)
+    upgrade(engine)
+    with MockRegistriesProcess(work / "population") as mocks:
+        settings = Settings(environment="test", database_url=url).with_registry_urls(mocks.urls())
+        if not ingest_all(engine, settings).ok:
+            raise SystemExit("ingestion failed; see the log above")
+        reference = time.strptime(manifest["reference_date"], "%Y-%m-%d")
+        decide_flow(engine, settings, "suspensions", as_of=_date(reference))
+    refresh_statistics(engine)
+    with unit_of_work(engine) as session:
+        _client, key = add_client(
+            session,
+            name="bench-employment-agency",
+            scopes=["sa-status:read"],
+            rate_limit_per_minute=100_000_000,
+        )
+        numbers = list(
+            session.execute(
+                select(col(PersonIdentifier.value)).where(
+                    col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME
+                )
+            ).scalars()
+        )
+    engine.dispose()
+    random.Random(seed).shuffle(numbers)
+    return key, numbers
+
+
+def _date(parsed: time.struct_time) -> Any:
+    from datetime import date
+
+    return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday)
+
+
+def audit_entries(url: str) -> int:
+    """How many audit entries the store holds."""
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def serve(
+    factory: str, port: int, args: argparse.Namespace, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """uvicorn in its own process, with the configuration both apps share."""
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--app-dir", str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
+        "--http", args.http, "--loop", args.loop,
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+
+
+def wait_until_up(
+    port: int, path: str, headers: dict[str, str], process: subprocess.Popen[bytes]
+) -> None:
+    """Poll ``path`` until it answers 200 (every worker has started by then, nearly)."""
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"the server exited with code {process.returncode}")
+            try:
+                if client.get(path).status_code == 200:
+                    time.sleep(1.0)  # let the other workers finish starting too
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise SystemExit(f"the server on port {port} did not answer {path} within 60 s")
+
+
+def measure(
+    factory: str,
+    paths: list[str],
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    env: dict[str, str],
+    work: Path,
+) -> dict[str, Any]:
+    """Serve one app, drive it with the load generator, stop it; the generator's figures."""
+    port = free_port_base()
+    process = serve(factory, port, args, env)
+    try:
+        wait_until_up(port, paths[0], headers, process)
+        paths_file = work / f"paths-{port}.txt"
+        paths_file.write_text("\n".join(paths) + "\n")
+        command = [
+            sys.executable, str(ROOT / "bench" / "loadgen.py"), "--port", str(port),
+            "--paths", str(paths_file), "--concurrency", str(args.concurrency),
+            "--warmup", str(args.warmup), "--seconds", str(args.seconds),
+        ]  # fmt: skip
+        for name, value in headers.items():
+            command += ["--header", f"{name}: {value}"]
+        out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def line(name: str, result: dict[str, Any]) -> str:
+    """One printed line of figures."""
+    return (
+        f"{name}: {result['rps']:,.0f} requests/s, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms ({result['requests']:,} answered, "
+        f"{result['errors']:,} errors)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare, measure both apps, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--http", default="h11", choices=["h11", "httptools"])
+    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args(argv)
+    configure_logging(level="WARNING", fmt="json")
+    with tempfile.TemporaryDirectory(prefix="ura-bench-api-") as tmp:
+        work = Path(tmp)
+        url = args.database_url or f"sqlite:///{work / 'hub.sqlite3'}"
+        key, numbers = prepare_store(url, work, args.persons, args.seed)
+        env = {
+            **os.environ,
+            "HUB_DATABASE_URL": url,
+            "HUB_ENVIRONMENT": "test",
+            "HUB_LOG_FORMAT": "json",
+            "HUB_LOG_LEVEL": "WARNING",
+        }
+        print(
+            f"config: uvicorn --workers {args.workers} --http {args.http} --loop {args.loop}, "
+            f"{args.concurrency} concurrent clients, {args.seconds:.0f} s each, "
+            f"{len(numbers):,} persons, {url.split(':')[0]}"
+        )
+        bare = measure("bare_app:create", ["/bare"], {}, args, env, work)
+        before = audit_entries(url)
+        paths = [ROUTE.format(pn=number) for number in numbers]
+        hub = measure(
+            "hub.api.main:app_from_environment", paths,
+            {"Authorization": f"Bearer {key}"}, args, env, work,
+        )  # fmt: skip
+        audited = audit_entries(url) - before
+    print(line("bare", bare))
+    print(line("hub", hub))
+    ratio = hub["rps"] / bare["rps"]
+    print(
+        f"ratio hub-rps / bare-rps: {ratio:.2f} (target >= {TARGET_RATIO}); "
+        f"hub p99 {hub['p99_ms']:.1f} ms (target <= {TARGET_P99_MS:.0f} ms)"
+    )
+    answered = sum(n for status, n in hub["statuses"].items() if status.startswith("2"))
+    print(f"audited: {audited:,} entries for at least {answered:,} answered reads")
+    ok = hub["errors"] == 0 and bare["errors"] == 0 and audited >= answered
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
