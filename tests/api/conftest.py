@@ -20,7 +20,7 @@ from hub.store.engine import make_engine, unit_of_work
 from mocks.core.server import RunningRegistries, serve_app
 from tests.conftest import Population
 from tests.support.registries import fast_settings
-from tests.support.store import fill_store
+from tests.support.store import filled_template
 
 KeyMaker = Callable[..., str]
 _numbers = itertools.count(1)
@@ -52,12 +52,7 @@ def api_store(
     registries: RunningRegistries, reference_day: date, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A SQLite file holding the whole population, suspensions decided."""
-    path = tmp_path_factory.mktemp("api") / "template.sqlite3"
-    engine = fill_store(f"sqlite:///{path}", registries, reference_day)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+    return filled_template(registries, reference_day, tmp_path_factory.mktemp("api"))
 
 
 def _key_maker(engine: Engine) -> KeyMaker:

@@ -14,7 +14,7 @@ from hub.reconcile.models import ReconciliationRun
 from hub.store.engine import make_engine, unit_of_work
 from mocks.core.server import RunningRegistries
 from tests.conftest import Population
-from tests.support.store import fill_store
+from tests.support.store import filled_template
 
 
 def reconcile(engine: Engine, *, as_of: date, dry_run: bool = False) -> ReconciliationRun:
@@ -36,12 +36,7 @@ def filled_store(
     registries: RunningRegistries, reference_date: date, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A SQLite file holding the whole population, suspensions decided, nothing reconciled."""
-    path = tmp_path_factory.mktemp("reconcile") / "template.sqlite3"
-    engine = fill_store(f"sqlite:///{path}", registries, reference_date)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+    return filled_template(registries, reference_date, tmp_path_factory.mktemp("reconcile"))
 
 
 @pytest.fixture

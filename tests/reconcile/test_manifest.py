@@ -9,7 +9,8 @@ from hub.reconcile.detectors import KINDS
 from hub.store.engine import unit_of_work
 from mocks.core.server import RunningRegistries
 from tests.conftest import Population
-from tests.reconcile.conftest import fill_store, reconcile
+from tests.reconcile.conftest import reconcile
+from tests.support.store import fill_store
 
 
 def test_every_planted_inconsistency_is_found_on_both_databases(

@@ -11,7 +11,7 @@ import pytest
 from mocks.core.server import RunningRegistries
 from tests.conftest import Population
 from tests.report.truth import GeneratedFiles
-from tests.support.store import fill_store
+from tests.support.store import filled_template
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +31,7 @@ def filled_store(
     registries: RunningRegistries, reference_day: date, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A SQLite file holding the whole population with suspensions decided; read it only."""
-    path = tmp_path_factory.mktemp("report") / "template.sqlite3"
-    engine = fill_store(f"sqlite:///{path}", registries, reference_day)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+    return filled_template(registries, reference_day, tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -27,3 +28,15 @@ def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
     assert ingest_all(engine, settings).ok
     decide_flow(engine, settings, "suspensions", as_of=as_of)
     return engine
+
+
+def filled_template(
+    registries: RunningRegistries, as_of: date, folder: Path, name: str = "template.sqlite3"
+) -> Path:
+    """A SQLite file filled by :func:`fill_store`, checkpointed so that it can be copied."""
+    path = folder / name
+    engine = fill_store(f"sqlite:///{path}", registries, as_of)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path

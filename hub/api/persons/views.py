@@ -14,10 +14,12 @@ for the pool.
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hub.api.deps import AuditDep, EngineDep
@@ -25,10 +27,12 @@ from hub.api.persons import service
 from hub.api.persons.models import CertificateStatus, PersonRecord, SocialAssistanceStatus
 from hub.api.problems import error_responses
 from hub.api.security import Caller, require
+from hub.audit.recorder import AuditRecorder
 from hub.audit.service import AuditEvent
 from hub.store.types import utc_now
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
+V = TypeVar("V", bound=BaseModel, covariant=True)
 
 PersonalNo = Annotated[
     str,
@@ -49,12 +53,9 @@ async def social_assistance(
     caller: Annotated[Caller, Depends(require("sa-status:read"))],
 ) -> SocialAssistanceStatus:
     """Whether a person receives social assistance: category, status, since, payments."""
-    number = service.checked_personal_no(personal_no)
-    with Session(engine) as session:
-        person_id = service.get_person_id(session, personal_no=number)
-        view = service.get_social_assistance(session, person_id=person_id, personal_no=number)
-    await _audit(audit, caller, person_id, view, SA_ROUTE)
-    return view
+    return await _answer(
+        engine, audit, caller, personal_no, SA_ROUTE, service.get_social_assistance
+    )
 
 
 @router.get(CERTIFICATE_ROUTE, response_model=CertificateStatus, responses=_ERRORS)
@@ -65,14 +66,8 @@ async def unemployment_certificate(
     caller: Annotated[Caller, Depends(require("certificate:read"))],
 ) -> CertificateStatus:
     """A person's unemployment certificate: valid, expired, revoked (why) or never issued."""
-    number = service.checked_personal_no(personal_no)
-    with Session(engine) as session:
-        person_id = service.get_person_id(session, personal_no=number)
-        view = service.get_unemployment_certificate(
-            session, person_id=person_id, personal_no=number, today=utc_now().date()
-        )
-    await _audit(audit, caller, person_id, view, CERTIFICATE_ROUTE)
-    return view
+    read = partial(service.get_unemployment_certificate, today=utc_now().date())
+    return await _answer(engine, audit, caller, personal_no, CERTIFICATE_ROUTE, read)
 
 
 @router.get(PERSON_ROUTE, response_model=PersonRecord, responses=_ERRORS)
@@ -83,17 +78,28 @@ async def person(
     caller: Annotated[Caller, Depends(require("person:read"))],
 ) -> PersonRecord:
     """The canonical record of a person, every value with its source registry and time."""
+    return await _answer(
+        engine, audit, caller, personal_no, PERSON_ROUTE, service.get_person_record
+    )
+
+
+class _Reader(Protocol[V]):
+    def __call__(self, session: Session, *, person_id: int, personal_no: str) -> V: ...
+
+
+async def _answer(
+    engine: Engine,
+    audit: AuditRecorder,
+    caller: Caller,
+    personal_no: str,
+    route: str,
+    read: _Reader[V],
+) -> V:
+    """Find the person, read the view, audit it, then answer it."""
     number = service.checked_personal_no(personal_no)
-    with Session(engine) as session:
+    with Session(engine) as session:  # released before the await
         person_id = service.get_person_id(session, personal_no=number)
-        view = service.get_person_record(session, person_id=person_id, personal_no=number)
-    await _audit(audit, caller, person_id, view, PERSON_ROUTE)
-    return view
-
-
-async def _audit(
-    audit: AuditDep, caller: Caller, person_id: int, view: BaseModel, route: str
-) -> None:
+        view = read(session, person_id=person_id, personal_no=number)
     await audit.record_async(
         [
             AuditEvent(
@@ -107,3 +113,4 @@ async def _audit(
             )
         ]
     )
+    return view
