@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,8 @@ def prepare_store(url: str, work: Path, persons: int, seed: int) -> tuple[str, l
         settings = Settings(environment="test", database_url=url).with_registry_urls(mocks.urls())
         if not ingest_all(engine, settings).ok:
             raise SystemExit("ingestion failed; see the log above")
-        reference = time.strptime(manifest["reference_date"], "%Y-%m-%d")
-        decide_flow(engine, settings, "suspensions", as_of=_date(reference))
+        reference = date.fromisoformat(manifest["reference_date"])
+        decide_flow(engine, settings, "suspensions", as_of=reference)
     refresh_statistics(engine)
     with unit_of_work(engine) as session:
         _client, key = add_client(
@@ -82,12 +83,6 @@ def prepare_store(url: str, work: Path, persons: int, seed: int) -> tuple[str, l
     engine.dispose()
     random.Random(seed).shuffle(numbers)
     return key, numbers
-
-
-def _date(parsed: time.struct_time) -> Any:
-    from datetime import date
-
-    return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday)
 
 
 def audit_entries(url: str) -> int:

@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, scheduler: HubScheduler | None = None) -> 
     app.state.scheduler = scheduler
     app.state.audit = audit
     app.state.rate_limiter = RateLimiter()
+    app.state.sync_locks = syncs.views.new_flow_locks()
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

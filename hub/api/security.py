@@ -8,7 +8,7 @@ Failures are :mod:`hub.access.errors`, answered as 401, 403 and 429 by :mod:`hub
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from hub.access import service as access
 from hub.access.ratelimit import RateLimiter
 from hub.access.scopes import Scope
 from hub.api.request_id import current_request_id
+from hub.audit.service import AuditEvent
 
 BEARER = HTTPBearer(auto_error=False, description="an API key from `hub clients add`")
 """Documents the scheme in OpenAPI; the header itself is checked by :func:`require`."""
@@ -34,6 +35,23 @@ class Caller:
     client: str
     purpose: Scope
     request_id: str | None
+
+    def reads(
+        self, person_ids: Iterable[int], *, fields: Sequence[str], target: str
+    ) -> list[AuditEvent]:
+        """The audit entries of this caller reading these persons' ``fields`` at ``target``."""
+        return [
+            AuditEvent(
+                action="read",
+                actor=self.client,
+                purpose=self.purpose,
+                person_id=person_id,
+                fields=fields,
+                target=target,
+                request_id=self.request_id,
+            )
+            for person_id in person_ids
+        ]
 
 
 def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -69,15 +70,22 @@ def _key_maker(engine: Engine) -> KeyMaker:
     return new_key
 
 
-@pytest.fixture(scope="module")
-def hub(
-    api_store: Path, registries: RunningRegistries, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Hub]:
-    """The API on a private copy of the filled store, for one test module."""
-    path = tmp_path_factory.mktemp("hub") / "hub.sqlite3"
+@contextmanager
+def running_hub(api_store: Path, registries: RunningRegistries, folder: Path) -> Iterator[Hub]:
+    """The API on a private copy of the filled store, delivering to ``registries``."""
+    path = folder / "hub.sqlite3"
     shutil.copyfile(api_store, path)
     settings = fast_settings(registries).model_copy(update={"database_url": f"sqlite:///{path}"})
     engine = make_engine(settings.database_url)
     with serve_app(create_app(settings)) as url:
         yield Hub(url=url, engine=engine, settings=settings, new_key=_key_maker(engine))
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def hub(
+    api_store: Path, registries: RunningRegistries, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Hub]:
+    """The API on a private copy of the filled store, for one test module."""
+    with running_hub(api_store, registries, tmp_path_factory.mktemp("hub")) as running:
+        yield running

@@ -31,6 +31,7 @@ from hub.api.persons.models import (
 from hub.canonical import PersonIdentifier, Suspension, UnemploymentCertificate
 from hub.canonical.persons import PERSONAL_NO_SCHEME
 from hub.store.engine import unit_of_work
+from hub.store.types import utc_now
 from tests.api.conftest import Hub
 from tests.conftest import Population
 from tests.support.problems import assert_problem
@@ -360,7 +361,7 @@ def test_certificate_status_is_what_emis_holds(
     personal_no = choose(data)
     response = _get(clients, CERTIFICATE, personal_no)
     assert response.status_code == 200, response.text
-    assert response.json() == expected_certificate(data, personal_no, date.today())
+    assert response.json() == expected_certificate(data, personal_no, utc_now().date())
 
 
 @pytest.mark.parametrize(

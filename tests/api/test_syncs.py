@@ -1,12 +1,11 @@
 """/v1/syncs and /v1/outbox as an operator sees them: run a flow, watch it, retry a dead letter.
 
 The hub here delivers to mock registries of this module alone (a sync run
-changes them), and the test keeps the app at hand to reach its flow locks.
+changes them).
 """
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,20 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlmodel import col, select
 from structlog.testing import capture_logs
 
-from hub.api import create_app
 from hub.api.syncs import views
-from hub.store.engine import make_engine, unit_of_work
+from hub.store.engine import unit_of_work
 from hub.sync import outbox
 from hub.sync.dispatcher import DispatchReport
 from hub.sync.models import MessageState, OutboxMessage
 from hub.sync.runner import SyncOutcome
-from mocks.core.server import RunningRegistries, serve_app
-from tests.api.conftest import Hub, _key_maker
-from tests.support.registries import fast_settings
+from mocks.core.server import RunningRegistries
+from tests.api.conftest import Hub, running_hub
 
 PROBLEM = "application/problem+json"
 FLOW = "employment"  # a handful of deliveries: quick to run for real
@@ -49,34 +45,17 @@ MESSAGE_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
-class OperatedHub(Hub):
-    """The running hub, and its app (whose state holds the flow locks)."""
-
-    app: FastAPI
-
-
 @pytest.fixture(scope="module")
 def hub(
     api_store: Path, own_registries: RunningRegistries, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[OperatedHub]:
-    """The API on a private copy of the filled store, delivering to this module's own mocks."""
-    path = tmp_path_factory.mktemp("syncs") / "hub.sqlite3"
-    shutil.copyfile(api_store, path)
-    settings = fast_settings(own_registries).model_copy(
-        update={"database_url": f"sqlite:///{path}"}
-    )
-    engine = make_engine(settings.database_url)
-    app = create_app(settings)
-    with serve_app(app) as url:
-        yield OperatedHub(
-            url=url, engine=engine, settings=settings, new_key=_key_maker(engine), app=app
-        )
-    engine.dispose()
+) -> Iterator[Hub]:
+    """The API delivering to this module's own mocks (a sync run changes them)."""
+    with running_hub(api_store, own_registries, tmp_path_factory.mktemp("syncs")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-def operator(hub: OperatedHub) -> Iterator[httpx.Client]:
+def operator(hub: Hub) -> Iterator[httpx.Client]:
     """A client registered for sync:operate."""
     with hub.client(hub.new_key("sync:operate")) as client:
         yield client
@@ -144,9 +123,7 @@ def gate(monkeypatch: pytest.MonkeyPatch, operator: httpx.Client) -> Iterator[Ga
         ("POST", "/v1/outbox/1/retry"),
     ],
 )
-def test_operating_syncs_needs_a_key_with_sync_operate(
-    hub: OperatedHub, method: str, path: str
-) -> None:
+def test_operating_syncs_needs_a_key_with_sync_operate(hub: Hub, method: str, path: str) -> None:
     with hub.client() as anonymous:
         assert anonymous.request(method, path).status_code == 401
     with hub.client(hub.new_key("reconcile:run", "person:read")) as other:
@@ -270,7 +247,7 @@ def test_an_invalid_outbox_query_is_422(
     assert _fields(response) == [field]
 
 
-def test_a_dead_message_retried_is_pending_again(hub: OperatedHub, operator: httpx.Client) -> None:
+def test_a_dead_message_retried_is_pending_again(hub: Hub, operator: httpx.Client) -> None:
     key = "test:dead-letter:1"
     with unit_of_work(hub.engine) as session:
         outbox.enqueue(

@@ -28,7 +28,6 @@ from hub.api.persons.models import CertificateStatus, PersonRecord, SocialAssist
 from hub.api.problems import error_responses
 from hub.api.security import Caller, require
 from hub.audit.recorder import AuditRecorder
-from hub.audit.service import AuditEvent
 from hub.store.types import utc_now
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
@@ -100,17 +99,6 @@ async def _answer(
     with Session(engine) as session:  # released before the await
         person_id = service.get_person_id(session, personal_no=number)
         view = read(session, person_id=person_id, personal_no=number)
-    await audit.record_async(
-        [
-            AuditEvent(
-                action="read",
-                actor=caller.client,
-                purpose=caller.purpose,
-                person_id=person_id,
-                fields=sorted(type(view).model_fields),
-                target=router.prefix + route,
-                request_id=caller.request_id,
-            )
-        ]
-    )
+    fields = sorted(type(view).model_fields)
+    await audit.record_async(caller.reads([person_id], fields=fields, target=router.prefix + route))
     return view

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Response
 from sqlalchemy import Engine
 
 from hub.api.deps import AuditDep, EngineDep, SessionDep
+from hub.api.params import id_path
 from hub.api.problems import error_responses
 from hub.api.reconciliations.models import (
     FindingPublic,
@@ -30,18 +31,14 @@ from hub.reconcile import service
 from hub.reconcile.detectors import KINDS
 from hub.reconcile.models import Finding, ReconciliationRun
 from hub.store.engine import unit_of_work
+from hub.store.types import utc_now
 from hub.sync.scheduler import describe_error
 
 router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliations"])
 log = get_logger("api")
 
-_MAX_ID = 2**63 - 1  # larger ids cannot exist, and the driver would refuse to bind them
-RunId = Annotated[
-    int, Path(description="the run's id, from POST /v1/reconciliations", ge=1, le=_MAX_ID)
-]
-FindingId = Annotated[
-    int, Path(description="the finding's id, from the findings list", ge=1, le=_MAX_ID)
-]
+RunId = Annotated[int, id_path("the run's id, from POST /v1/reconciliations")]
+FindingId = Annotated[int, id_path("the finding's id, from the findings list")]
 Reconciler = Annotated[Caller, Depends(require("reconcile:run"))]
 
 RUN_ROUTE = "/{run_id}"
@@ -74,7 +71,7 @@ def start_reconciliation(
     with unit_of_work(engine) as session:  # committed: the detectors read the run themselves
         run = service.start_run(session, dry_run=request.dry_run)
     assert run.id is not None
-    background.add_task(_detect, engine, run.id, as_of=request.as_of or date.today())
+    background.add_task(_detect, engine, run.id, as_of=request.as_of or utc_now().date())
     log.info("reconciliation_started", run_id=run.id, dry_run=run.dry_run, client=caller.client)
     response.headers["Location"] = f"{router.prefix}/{run.id}"
     return _run(run)
@@ -158,15 +155,4 @@ def _finding(finding: Finding) -> FindingPublic:
 def _reads(caller: Caller, findings: Sequence[FindingPublic], route: str) -> list[AuditEvent]:
     """One read entry per person on the page, in the order they first appear."""
     persons = dict.fromkeys(f.person_id for f in findings if f.person_id is not None)
-    return [
-        AuditEvent(
-            action="read",
-            actor=caller.client,
-            purpose=caller.purpose,
-            person_id=person_id,
-            fields=_FINDING_FIELDS,
-            target=router.prefix + route,
-            request_id=caller.request_id,
-        )
-        for person_id in persons
-    ]
+    return caller.reads(persons, fields=_FINDING_FIELDS, target=router.prefix + route)

@@ -13,11 +13,12 @@ import time
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import JSONResponse
 
 from hub.api.deps import EngineDep, SessionDep, SettingsDep
+from hub.api.params import id_path
 from hub.api.problems import error_responses, problem_response
 from hub.api.security import Caller, require
 from hub.api.syncs.models import (
@@ -42,22 +43,18 @@ from hub.sync.scheduler import describe_error
 router = APIRouter(prefix="/v1")
 log = get_logger("api")
 
-_MAX_ID = 2**63 - 1  # larger ids cannot exist, and the driver would refuse to bind them
 Operator = Annotated[Caller, Depends(require("sync:operate"))]
 Flow = Annotated[str, Path(description=f"one of {', '.join(FLOWS)}", max_length=32)]
-MessageId = Annotated[
-    int, Path(description="the message's id, from GET /v1/outbox", ge=1, le=_MAX_ID)
-]
-
-_LOCKS_MADE = threading.Lock()
+MessageId = Annotated[int, id_path("the message's id, from GET /v1/outbox")]
 
 
-def flow_locks(app: FastAPI) -> dict[FlowName, threading.Lock]:
-    """The app's lock per flow, made on first use: held while a flow started here runs."""
-    with _LOCKS_MADE:
-        locks: dict[FlowName, threading.Lock] | None = getattr(app.state, "sync_locks", None)
-        if locks is None:
-            locks = app.state.sync_locks = {name: threading.Lock() for name in FLOWS}
+def new_flow_locks() -> dict[FlowName, threading.Lock]:
+    """One lock per flow, for ``app.state.sync_locks``: held while a flow started here runs."""
+    return {name: threading.Lock() for name in FLOWS}
+
+
+def _flow_locks(request: Request) -> dict[FlowName, threading.Lock]:
+    locks: dict[FlowName, threading.Lock] = request.app.state.sync_locks
     return locks
 
 
@@ -71,7 +68,7 @@ def list_syncs(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> SyncRuns:
     """The latest flow runs with their counts and duration, and the flows running now."""
-    running = [name for name, lock in flow_locks(request.app).items() if lock.locked()]
+    running = [name for name, lock in _flow_locks(request).items() if lock.locked()]
     return SyncRuns(
         running=running, items=[_sync_run(r) for r in recent_runs(session, limit=limit)]
     )
@@ -96,8 +93,8 @@ def start_sync(
     """Run one flow in the background: ingest its sources, decide, dispatch; 409 if it runs."""
     options = body or SyncRunRequest()
     name = _flow_named(flow)
-    started = SyncStarted(flow=name, as_of=options.as_of or date.today(), accepted_at=utc_now())
-    lock = flow_locks(request.app)[name]
+    started = SyncStarted(flow=name, as_of=options.as_of or utc_now().date(), accepted_at=utc_now())
+    lock = _flow_locks(request)[name]
     if not lock.acquire(blocking=False):
         return problem_response(
             409,
