@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,12 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Population:
     out = tmp_path_factory.mktemp("population")
     generate_population(persons=POPULATION_PERSONS, seed=POPULATION_SEED, out=out)
     return Population(dir=out, manifest=json.loads((out / "manifest.json").read_text()))
+
+
+@pytest.fixture(scope="session")
+def reference_day(population: Population) -> date:
+    """The generated world's "today": the day the hub decides and reconciles on."""
+    return date.fromisoformat(population.manifest["reference_date"])
 
 
 @pytest.fixture(scope="session")

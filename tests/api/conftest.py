@@ -19,7 +19,6 @@ from hub.api import create_app
 from hub.settings import Settings
 from hub.store.engine import make_engine, unit_of_work
 from mocks.core.server import RunningRegistries, serve_app
-from tests.conftest import Population
 from tests.support.registries import fast_settings
 from tests.support.store import filled_template
 
@@ -40,12 +39,6 @@ class Hub:
         """An HTTP client of the API, sending ``key`` as its bearer token."""
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-
-@pytest.fixture(scope="session")
-def reference_day(population: Population) -> date:
-    """The generated world's "today"."""
-    return date.fromisoformat(population.manifest["reference_date"])
 
 
 @pytest.fixture(scope="package")

@@ -13,7 +13,6 @@ from hub.reconcile import service
 from hub.reconcile.models import ReconciliationRun
 from hub.store.engine import make_engine, unit_of_work
 from mocks.core.server import RunningRegistries
-from tests.conftest import Population
 from tests.support.store import filled_template
 
 
@@ -25,18 +24,12 @@ def reconcile(engine: Engine, *, as_of: date, dry_run: bool = False) -> Reconcil
     return service.run_detectors(engine, run_id, as_of=as_of)
 
 
-@pytest.fixture(scope="session")
-def reference_date(population: Population) -> date:
-    """The generated world's "today"."""
-    return date.fromisoformat(population.manifest["reference_date"])
-
-
 @pytest.fixture(scope="package")
 def filled_store(
-    registries: RunningRegistries, reference_date: date, tmp_path_factory: pytest.TempPathFactory
+    registries: RunningRegistries, reference_day: date, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A SQLite file holding the whole population, suspensions decided, nothing reconciled."""
-    return filled_template(registries, reference_date, tmp_path_factory.mktemp("reconcile"))
+    return filled_template(registries, reference_day, tmp_path_factory.mktemp("reconcile"))
 
 
 @pytest.fixture

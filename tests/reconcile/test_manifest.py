@@ -14,10 +14,10 @@ from tests.support.store import fill_store
 
 
 def test_every_planted_inconsistency_is_found_on_both_databases(
-    database_url: str, registries: RunningRegistries, population: Population, reference_date: date
+    database_url: str, registries: RunningRegistries, population: Population, reference_day: date
 ) -> None:
-    engine = fill_store(database_url, registries, reference_date)
-    run = reconcile(engine, as_of=reference_date)
+    engine = fill_store(database_url, registries, reference_day)
+    run = reconcile(engine, as_of=reference_day)
     assert run.status == "done", run.error
     assert run.progress == 100
     with unit_of_work(engine) as session:

@@ -30,9 +30,9 @@ def _outbox(engine: Engine) -> list[OutboxMessage]:
         return list(session.execute(select(OutboxMessage)).scalars())
 
 
-def test_a_dry_run_counts_findings_but_stores_none(store: Engine, reference_date: date) -> None:
-    dry = reconcile(store, as_of=reference_date, dry_run=True)
-    real = reconcile(store, as_of=reference_date)
+def test_a_dry_run_counts_findings_but_stores_none(store: Engine, reference_day: date) -> None:
+    dry = reconcile(store, as_of=reference_day, dry_run=True)
+    real = reconcile(store, as_of=reference_day)
     assert dry.status == real.status == "done"
     assert dry.dry_run
     assert dry.progress == 100
@@ -43,7 +43,7 @@ def test_a_dry_run_counts_findings_but_stores_none(store: Engine, reference_date
 
 
 def test_progress_is_reported_per_kind_and_recorded_on_the_run(
-    store: Engine, reference_date: date
+    store: Engine, reference_day: date
 ) -> None:
     with unit_of_work(store) as session:
         run_id = service.start_run(session, dry_run=False).id or 0
@@ -54,7 +54,7 @@ def test_progress_is_reported_per_kind_and_recorded_on_the_run(
         with Session(store) as session:  # what the API's progress endpoint would read
             seen.append((done, total, service.get_run(session, run_id=run_id).progress))
 
-    run = service.run_detectors(store, run_id, as_of=reference_date, on_progress=on_progress)
+    run = service.run_detectors(store, run_id, as_of=reference_day, on_progress=on_progress)
     assert [done for done, _, _ in seen] == list(range(1, len(KINDS) + 1))
     percentages = [percent for _, _, percent in seen]
     assert percentages == sorted(percentages)
@@ -64,22 +64,22 @@ def test_progress_is_reported_per_kind_and_recorded_on_the_run(
     assert list(run.counts) == list(KINDS)
 
 
-def test_a_run_runs_once(store: Engine, reference_date: date) -> None:
-    run = reconcile(store, as_of=reference_date, dry_run=True)
+def test_a_run_runs_once(store: Engine, reference_day: date) -> None:
+    run = reconcile(store, as_of=reference_day, dry_run=True)
     with pytest.raises(InvalidInput, match="already run"):
-        service.run_detectors(store, run.id or 0, as_of=reference_date)
+        service.run_detectors(store, run.id or 0, as_of=reference_day)
     with pytest.raises(NotFound):
-        service.run_detectors(store, 999, as_of=reference_date)
+        service.run_detectors(store, 999, as_of=reference_day)
 
 
 def test_a_failing_detector_fails_the_run_without_personal_data(
-    store: Engine, reference_date: date, monkeypatch: pytest.MonkeyPatch
+    store: Engine, reference_day: date, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(session: Session, *, as_of: date) -> list[FindingDraft]:
         raise RuntimeError("no value for 1234567897\n[parameters: ('Arben', 'Krasniqi')]")
 
     monkeypatch.setitem(DETECTORS, "certificate_status_mismatch", broken)
-    run = reconcile(store, as_of=reference_date)
+    run = reconcile(store, as_of=reference_day)
     assert run.status == "failed"
     assert run.finished_at is not None
     assert run.error is not None
@@ -91,9 +91,9 @@ def test_a_failing_detector_fails_the_run_without_personal_data(
 
 
 def test_findings_carry_evidence_with_sources_and_an_action_the_contracts_accept(
-    store: Engine, reference_date: date
+    store: Engine, reference_day: date
 ) -> None:
-    run = reconcile(store, as_of=reference_date)
+    run = reconcile(store, as_of=reference_day)
     findings = _findings(store, run.id or 0)
     assert {f.kind for f in findings} == set(KINDS)
     for finding in findings:
@@ -117,8 +117,8 @@ def test_findings_carry_evidence_with_sources_and_an_action_the_contracts_accept
         )
 
 
-def test_listing_filters_by_kind_and_pages(store: Engine, reference_date: date) -> None:
-    run = reconcile(store, as_of=reference_date)
+def test_listing_filters_by_kind_and_pages(store: Engine, reference_day: date) -> None:
+    run = reconcile(store, as_of=reference_day)
     run_id = run.id or 0
     with Session(store) as session:
         everything = service.list_findings(session, run_id=run_id, limit=1000)
@@ -140,9 +140,9 @@ def _first(engine: Engine, run_id: int, kind: str) -> Finding:
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "person_with_two_personal_numbers"])
 def test_applying_a_finding_queues_exactly_one_message(
-    store: Engine, reference_date: date, kind: str
+    store: Engine, reference_day: date, kind: str
 ) -> None:
-    run = reconcile(store, as_of=reference_date)
+    run = reconcile(store, as_of=reference_day)
     finding = _first(store, run.id or 0, kind)
     before = {m.id for m in _outbox(store)}
     with unit_of_work(store) as session:
@@ -163,9 +163,9 @@ def test_applying_a_finding_queues_exactly_one_message(
 
 
 def test_the_same_inconsistency_found_again_is_not_sent_twice(
-    store: Engine, reference_date: date
+    store: Engine, reference_day: date
 ) -> None:
-    first, second = (reconcile(store, as_of=reference_date) for _ in range(2))
+    first, second = (reconcile(store, as_of=reference_day) for _ in range(2))
     for run in (first, second):
         finding = _first(store, run.id or 0, "dead_person_still_paid")
         with unit_of_work(store) as session:
@@ -177,8 +177,8 @@ def test_the_same_inconsistency_found_again_is_not_sent_twice(
     assert queued == 1
 
 
-def test_what_cannot_be_applied_says_why(store: Engine, reference_date: date) -> None:
-    run = reconcile(store, as_of=reference_date)
+def test_what_cannot_be_applied_says_why(store: Engine, reference_day: date) -> None:
+    run = reconcile(store, as_of=reference_day)
     run_id = run.id or 0
     twin = _first(store, run_id, "person_with_two_personal_numbers")
     with unit_of_work(store) as session:

@@ -20,12 +20,6 @@ def files(population: Population) -> GeneratedFiles:
     return GeneratedFiles(population.dir)
 
 
-@pytest.fixture(scope="session")
-def reference_day(population: Population) -> date:
-    """The generated world's "today": the day the hub decides suspensions on."""
-    return date.fromisoformat(population.manifest["reference_date"])
-
-
 @pytest.fixture(scope="package")
 def filled_store(
     registries: RunningRegistries, reference_day: date, tmp_path_factory: pytest.TempPathFactory
