@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON
@@ -25,3 +26,13 @@ class ApiClient(SQLModel, table=True):
     rate_limit_per_minute: int = 600
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveClient:
+    """An authenticated, unrevoked client as a request sees it: who, for what, how often."""
+
+    id: int
+    name: str
+    scopes: frozenset[str]
+    rate_limit_per_minute: int

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.access.errors import RateLimited
-from hub.access.models import ApiClient
+from hub.access.models import ActiveClient, ApiClient
 
 
 @dataclass
@@ -31,7 +31,7 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
 
-    def check(self, client: ApiClient) -> None:
+    def check(self, client: ActiveClient | ApiClient) -> None:
         """Spend one request of ``client``'s allowance, or raise :class:`RateLimited`."""
         if client.id is None:
             raise ValueError("the client must be stored before it is rate limited")

@@ -7,17 +7,20 @@ owns the unit of work.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Protocol
 
-from sqlalchemy import bindparam
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from hub.access import keys
 from hub.access.cache import DEFAULT_CACHE, VerifiedKeyCache
 from hub.access.errors import Forbidden, Unauthenticated
-from hub.access.models import ApiClient
+from hub.access.models import ActiveClient, ApiClient
 from hub.access.scopes import SCOPES, Scope, is_scope
 from hub.errors import InvalidInput, NotFound
+from hub.store.prepared import Reader, Row
 from hub.store.types import utc_now
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -85,40 +88,46 @@ def revoke_client(session: Session, *, name: str) -> ApiClient:
 
 
 def authenticate(
-    session: Session,
+    reader: Reader,
     *,
     authorization_header: str | None,
     cache: VerifiedKeyCache = DEFAULT_CACHE,
-) -> ApiClient:
+) -> ActiveClient:
     """The active client whose key is in ``Authorization: Bearer KEY``, or :class:`Unauthenticated`.
 
     The client is found by its key prefix (indexed) and the key verified against
     its PBKDF2 hash; a verified key is cached (see :mod:`hub.access.cache`), but
-    revocation is checked on every call.
+    revocation is checked on every call, by one read of the client's row.
     """
     key = _bearer_key(authorization_header)
     fingerprint = keys.fingerprint(key)
     hit = cache.get(fingerprint)
     if hit is not None:
-        client = _by_id(session, hit.client_id)
-        if client is not None and client.key_hash == hit.key_hash:
-            return _active(client)
+        row = reader.one(_CLIENT_BY_ID, client_id=hit.client_id)
+        if row is not None and row["key_hash"] == hit.key_hash:
+            return _active(row)
         cache.discard(fingerprint)
-    candidates = session.exec(
-        select(ApiClient).where(col(ApiClient.key_prefix) == keys.key_prefix(key))
-    )
-    for client in candidates:
-        if keys.verify_key(key, client.key_hash):
-            assert client.id is not None
-            active = _active(client)
-            cache.put(fingerprint, client_id=client.id, key_hash=client.key_hash)
+    for row in reader.all(_CLIENTS_BY_PREFIX, prefix=keys.key_prefix(key)):
+        if keys.verify_key(key, row["key_hash"]):
+            active = _active(row)
+            cache.put(fingerprint, client_id=active.id, key_hash=row["key_hash"])
             return active
     raise Unauthenticated(
         "the API key is not valid", reason="unknown", hint="check the key, or ask for a new one"
     )
 
 
-def require_scope(client: ApiClient, scope: Scope) -> None:
+class Scoped(Protocol):
+    """A client with purposes: a stored :class:`ApiClient` or an :class:`ActiveClient`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scopes(self) -> Collection[str]: ...
+
+
+def require_scope(client: Scoped, scope: Scope) -> None:
     """Refuse (:class:`Forbidden`) a client whose scopes do not include ``scope``."""
     if scope not in SCOPES:
         raise ValueError(f"{scope!r} is not a scope")
@@ -146,15 +155,17 @@ def _check_scopes(scopes: Sequence[str]) -> None:
         )
 
 
-_BY_ID = select(*ApiClient.__table__.columns).where(  # type: ignore[attr-defined]
-    col(ApiClient.id) == bindparam("client_id")
+_CLIENT: Table = ApiClient.__table__  # type: ignore[attr-defined]
+_GRANT = (
+    _CLIENT.c.id,
+    _CLIENT.c.name,
+    _CLIENT.c.key_hash,
+    _CLIENT.c.scopes,
+    _CLIENT.c.rate_limit_per_minute,
+    _CLIENT.c.revoked_at,
 )
-
-
-def _by_id(session: Session, client_id: int) -> ApiClient | None:
-    """The client, read as a plain row: this runs on every authenticated request."""
-    row = session.execute(_BY_ID, {"client_id": client_id}).mappings().first()
-    return ApiClient(**row) if row is not None else None
+_CLIENT_BY_ID = core_select(*_GRANT).where(_CLIENT.c.id == bindparam("client_id"))
+_CLIENTS_BY_PREFIX = core_select(*_GRANT).where(_CLIENT.c.key_prefix == bindparam("prefix"))
 
 
 def _by_name(session: Session, name: str) -> ApiClient | None:
@@ -176,11 +187,16 @@ def _bearer_key(header: str | None) -> str:
     return match.group(1)
 
 
-def _active(client: ApiClient) -> ApiClient:
-    if client.revoked_at is not None:
+def _active(row: Row) -> ActiveClient:
+    if row["revoked_at"] is not None:
         raise Unauthenticated(
-            f"the API key of client {client.name!r} was revoked",
+            f"the API key of client {row['name']!r} was revoked",
             reason="revoked",
             hint="ask an operator for a new client",
         )
-    return client
+    return ActiveClient(
+        id=row["id"],
+        name=row["name"],
+        scopes=frozenset(row["scopes"]),
+        rate_limit_per_minute=row["rate_limit_per_minute"],
+    )

@@ -1,5 +1,5 @@
-"""Typed dependencies the routes declare: the engine, a session, the scheduler, the audit
-recorder, the settings.
+"""Typed dependencies the routes declare: the engine, a session, the loop's reads, the
+scheduler, the audit recorder, the settings.
 
 The ones that only read ``app.state`` are ``async``: FastAPI runs a sync dependency in
 a worker thread, a hop that costs more than the lookup itself.
@@ -17,6 +17,7 @@ from sqlmodel import Session
 from hub.audit.recorder import AuditRecorder
 from hub.settings import Settings
 from hub.store.engine import unit_of_work
+from hub.store.prepared import LoopConnection
 from hub.sync.scheduler import HubScheduler
 
 
@@ -36,6 +37,11 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def _reads(request: Request) -> LoopConnection:
+    reads: LoopConnection = request.app.state.reads
+    return reads
+
+
 async def _scheduler(request: Request) -> HubScheduler | None:
     scheduler: HubScheduler | None = request.app.state.scheduler
     return scheduler
@@ -50,5 +56,7 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 """Committed when the route returns, before the response is sent."""
+ReadsDep = Annotated[LoopConnection, Depends(_reads)]
+"""The event loop's connection, for reads in a synchronous section of an ``async`` route."""
 SchedulerDep = Annotated[HubScheduler | None, Depends(_scheduler)]
 AuditDep = Annotated[AuditRecorder, Depends(_audit)]

@@ -19,4 +19,4 @@ def app_from_environment() -> FastAPI:
     """The API configured from ``HUB_*`` variables, logging as they say."""
     settings = get_settings()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    return create_app(settings)
+    return create_app(settings, owns_process=True)

@@ -28,6 +28,7 @@ from hub.errors import (
     RegistryUnavailable,
 )
 from hub.log import get_logger
+from hub.store.prepared import StoreUnavailable
 
 log = get_logger("api")
 
@@ -44,6 +45,7 @@ _HUB_ERRORS: tuple[tuple[type[HubError], int, str], ...] = (
     (RegistryUnavailable, 503, "registry-unavailable"),
     (RegistryRejected, 502, "registry-rejected"),
     (AuditUnavailable, 503, "audit-unavailable"),
+    (StoreUnavailable, 503, "store-unavailable"),
     (ConfigurationError, 500, "configuration"),
     (HubError, 500, "internal-error"),
 )

@@ -14,13 +14,13 @@ from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 
 from hub.access import service as access
 from hub.access.ratelimit import RateLimiter
 from hub.access.scopes import Scope
 from hub.api.request_id import current_request_id
 from hub.audit.service import AuditEvent
+from hub.store.prepared import LoopConnection
 
 BEARER = HTTPBearer(auto_error=False, description="an API key from `hub clients add`")
 """Documents the scheme in OpenAPI; the header itself is checked by :func:`require`."""
@@ -62,9 +62,10 @@ def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:
     """
 
     async def dependency(request: Request, _bearer: _BearerDoc) -> Caller:
-        with Session(request.app.state.engine) as session:  # released before any await
+        reads: LoopConnection = request.app.state.reads
+        with reads.reading() as reader:
             client = access.authenticate(
-                session, authorization_header=request.headers.get("authorization")
+                reader, authorization_header=request.headers.get("authorization")
             )
         limiter: RateLimiter = request.app.state.rate_limiter
         limiter.check(client)

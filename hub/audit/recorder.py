@@ -7,8 +7,15 @@ share one transaction (one chain lock, one INSERT, one commit), and a read alone
 for its own. The commit runs on the loop itself, not in a writer thread: a second
 Python thread doing the hashing and inserting contends for the GIL with the loop, and
 measured on two cores that made every read of the loop about twice as slow (see
-bench/api.py). A failed commit fails every request it carried: no personal data leaves
-the hub without its audit entry.
+bench/api.py).
+
+The loop never waits for the chain's lock. When another process (another API worker,
+the dispatcher) holds it, the commit is tried again a moment later while the loop
+serves other requests, and the entries arriving meanwhile join the group. Waiting
+in the database instead (SQLite's busy handler sleeps, PostgreSQL's lock wait) would
+stall every request of the process. A group that cannot be committed within
+:data:`LOCK_WAIT_SECONDS`, or whose commit fails, fails every request it carried
+(503): no personal data leaves the hub without its audit entry.
 
 :meth:`AuditRecorder.record` is the same for a route running in a worker thread
 (operator routes, a few requests a minute): it appends in a transaction of its own.
@@ -17,16 +24,23 @@ the hub without its audit entry.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
-from hub.audit.service import AuditEvent, append_many
+from hub.audit.service import AuditEvent, append_many, try_append
 from hub.errors import HubError
 from hub.log import get_logger
 from hub.store.engine import unit_of_work
 
 log = get_logger("audit")
+
+LOCK_WAIT_SECONDS = 10.0
+"""How long a group of reads may wait for the chain's lock before they are refused."""
+RETRY_FIRST, RETRY_MOST = 0.0005, 0.02
+"""Seconds before the first retry of a locked chain, and the most between two retries."""
 
 
 class AuditUnavailable(HubError):
@@ -36,10 +50,13 @@ class AuditUnavailable(HubError):
 class AuditRecorder:
     """Appends the audit entries of API reads, in groups, before the reads are answered."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
         self._engine = engine
+        self._lock_wait = lock_wait
         self._waiting: list[AuditEvent] = []
         self._committed: asyncio.Future[None] | None = None
+        self._first_try = 0.0
+        self._retry = RETRY_FIRST
 
     async def record_async(self, events: Sequence[AuditEvent]) -> None:
         """Append ``events`` with whatever else waits, and return once they are committed."""
@@ -49,32 +66,65 @@ class AuditRecorder:
         if self._committed is None:
             loop = asyncio.get_running_loop()
             self._committed = loop.create_future()
+            self._first_try, self._retry = time.monotonic(), RETRY_FIRST
             loop.call_soon(self._commit_waiting)  # after the requests ready now have joined
         await asyncio.shield(self._committed)
 
     def record(self, events: Sequence[AuditEvent]) -> None:
         """Append ``events`` in a transaction of their own (from a worker thread)."""
         if events:
-            self._append(list(events))
+            with _translated(len(events)), unit_of_work(self._engine) as session:
+                append_many(session, events=events)
 
     def _commit_waiting(self) -> None:
-        committed, self._committed = self._committed, None
-        events, self._waiting = self._waiting, []
+        committed = self._committed
         assert committed is not None
+        outcome: AuditUnavailable | None = None
         try:
-            self._append(events)
+            if not self._try_append(self._waiting):
+                outcome = self._retry_later()
+                if outcome is None:
+                    return  # tried again shortly; the group stays open meanwhile
         except AuditUnavailable as error:
-            committed.set_exception(error)
-        else:
+            outcome = error
+        self._committed, self._waiting = None, []
+        if outcome is None:
             committed.set_result(None)
+        else:
+            committed.set_exception(outcome)
 
-    def _append(self, events: list[AuditEvent]) -> None:
-        try:
-            with unit_of_work(self._engine) as session:
-                append_many(session, events=events)
-        except Exception as error:  # the database's error, translated once, here
-            log.error("audit_append_failed", entries=len(events), error=type(error).__name__)
-            raise AuditUnavailable(
-                "the audit log could not record this read, so it is refused",
-                hint="retry shortly; if it persists, check the database (see /readyz)",
-            ) from error
+    def _try_append(self, events: list[AuditEvent]) -> bool:
+        with _translated(len(events)), self._engine.connect() as connection:
+            if not try_append(connection, events=events):
+                connection.rollback()
+                return False
+            connection.commit()
+            return True
+
+    def _retry_later(self) -> AuditUnavailable | None:
+        """Schedule the next try; the refusal instead once the wait is over."""
+        if time.monotonic() - self._first_try >= self._lock_wait:
+            log.error("audit_lock_wait_exceeded", entries=len(self._waiting))
+            return AuditUnavailable(
+                f"the audit log stayed locked by another writer for {self._lock_wait:.0f} s, "
+                "so these reads are refused",
+                hint="retry shortly; if it persists, look for a long transaction on the store",
+            )
+        asyncio.get_running_loop().call_later(self._retry, self._commit_waiting)
+        self._retry = min(RETRY_MOST, self._retry * 2)
+        return None
+
+
+@contextmanager
+def _translated(entries: int) -> Iterator[None]:
+    """Turn a failed append into :class:`AuditUnavailable`: the database's error, once, here."""
+    try:
+        yield
+    except AuditUnavailable:
+        raise
+    except Exception as error:
+        log.error("audit_append_failed", entries=entries, error=type(error).__name__)
+        raise AuditUnavailable(
+            "the audit log could not record this read, so it is refused",
+            hint="retry shortly; if it persists, check the database (see /readyz)",
+        ) from error

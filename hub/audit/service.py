@@ -15,7 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS, entry_hash
@@ -36,6 +37,8 @@ CHAIN_LOCK_KEY = int.from_bytes(
 """The PostgreSQL advisory-lock key that serialises appends (held to the end of the transaction)."""
 
 _ENTRY: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_HEAD = select(col(AuditEntry.entry_hash)).order_by(col(AuditEntry.id).desc()).limit(1)
+_SQLITE_BUSY = 5
 _LIMITS = {"actor": 64, "purpose": 48, "target": 120, "request_id": 64}
 _PERSONAL_NO_SHAPE = re.compile(r"(?<!\d)[1-9]\d{9}(?!\d)")
 
@@ -97,30 +100,28 @@ def append_many(session: Session, *, events: Sequence[AuditEvent]) -> list[Audit
     """Append entries in order under one lock (e.g. every person of one response)."""
     for event in events:
         _validate(event)
-    _lock_chain(session)
-    prev_hash = _head_hash(session)
-    occurred_at = utc_now()
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        row: dict[str, Any] = {
-            "occurred_at": occurred_at,
-            "action": event.action,
-            "actor": event.actor,
-            "purpose": event.purpose,
-            "person_id": event.person_id,
-            "fields": sorted(set(event.fields)),
-            "target": event.target,
-            "request_id": event.request_id,
-            "prev_hash": prev_hash,
-        }
-        row["entry_hash"] = prev_hash = entry_hash(row)
-        rows.append(row)
+    connection = session.connection()
+    _lock_chain(connection)
+    rows = _chained(connection, events)
     # one multi-row INSERT (a Core statement: entries are not ORM-tracked objects, which
     # costs several times more per row); ids come back in the order of the chain
-    ids = session.execute(
+    ids = connection.execute(
         insert(_ENTRY).returning(_ENTRY.c.id, sort_by_parameter_order=True), rows
     ).scalars()
     return [AuditEntry(id=entry_id, **row) for entry_id, row in zip(ids, rows, strict=True)]
+
+
+def try_append(connection: Connection, *, events: Sequence[AuditEvent]) -> bool:
+    """Append entries if the chain is free now; False, with nothing written, if another
+    transaction holds it. For a caller that must not block (the API's event loop):
+    it tries again later instead of waiting here. Flushed, not committed.
+    """
+    for event in events:
+        _validate(event)
+    if not _try_lock_chain(connection):
+        return False
+    connection.execute(insert(_ENTRY), _chained(connection, events))
+    return True
 
 
 def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
@@ -186,9 +187,8 @@ def _checked_personal_no(value: str) -> str:
         ) from None
 
 
-def _lock_chain(session: Session) -> None:
+def _lock_chain(connection: Connection) -> None:
     """Make sure no other transaction appends between reading the head and inserting."""
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
     elif connection.dialect.name == "sqlite":
@@ -199,11 +199,50 @@ def _lock_chain(session: Session) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _head_hash(session: Session) -> str:
-    head = session.exec(
-        select(col(AuditEntry.entry_hash)).order_by(col(AuditEntry.id).desc()).limit(1)
-    ).first()
-    return head or GENESIS_HASH
+def _try_lock_chain(connection: Connection) -> bool:
+    """:func:`_lock_chain` without waiting: False when another transaction holds the lock."""
+    if connection.dialect.name == "postgresql":
+        taken = connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+        ).scalar_one()
+        return bool(taken)
+    raw: Any = connection.connection.dbapi_connection
+    if raw.in_transaction:  # this transaction writes already: it holds the lock
+        return True
+    waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlite_errorcode", None) == _SQLITE_BUSY:
+            return False
+        raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(waits)}")
+    return True
+
+
+def _chained(connection: Connection, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    """The rows of ``events``, hashed into the chain after its current head (lock held)."""
+    head = connection.execute(_HEAD).scalar()
+    prev_hash = head or GENESIS_HASH
+    occurred_at = utc_now()
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        row: dict[str, Any] = {
+            "occurred_at": occurred_at,
+            "action": event.action,
+            "actor": event.actor,
+            "purpose": event.purpose,
+            "person_id": event.person_id,
+            "fields": sorted(set(event.fields)),
+            "target": event.target,
+            "request_id": event.request_id,
+            "prev_hash": prev_hash,
+        }
+        row["entry_hash"] = prev_hash = entry_hash(row)
+        rows.append(row)
+    return rows
 
 
 def _rows(session: Session, batch_size: int) -> Iterator[Mapping[str, Any]]:

@@ -31,7 +31,8 @@ def serve(
     """Serve the HTTP API, and run the scheduler and dispatcher, until interrupted."""
     settings, engine = _prepare()
     scheduler = _scheduler(engine, settings)
-    app = create_app(settings, scheduler=scheduler)  # its lifespan starts and stops the scheduler
+    # its lifespan starts and stops the scheduler
+    app = create_app(settings, scheduler=scheduler, owns_process=True)
     log.info("serve_starting", host=host, port=port)
     # log_config=None: uvicorn keeps the logging the hub configured
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
 from typer.testing import CliRunner
 
 from hub.access import keys, service
@@ -12,6 +11,7 @@ from hub.access.errors import Unauthenticated
 from hub.cli.main import app
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
+from hub.store.prepared import LoopConnection
 
 runner = CliRunner()
 
@@ -39,9 +39,10 @@ def test_add_prints_the_key_as_the_last_line_list_shows_no_secret_revoke_stops_i
     assert "shown only this once" in added.stderr
 
     engine = make_engine(env["HUB_DATABASE_URL"])
-    with Session(engine) as session:
+    reads = LoopConnection(engine)
+    with reads.reading() as reader:
         client = service.authenticate(
-            session, authorization_header=f"Bearer {key}", cache=VerifiedKeyCache()
+            reader, authorization_header=f"Bearer {key}", cache=VerifiedKeyCache()
         )
         assert client.rate_limit_per_minute == 120
 
@@ -56,10 +57,9 @@ def test_add_prints_the_key_as_the_last_line_list_shows_no_secret_revoke_stops_i
     revoked = runner.invoke(app, ["clients", "revoke", "sas-portal"], env=env)
     assert revoked.exit_code == 0, revoked.output
     assert "revoked" in revoked.stdout
-    with Session(engine) as session, pytest.raises(Unauthenticated):
-        service.authenticate(
-            session, authorization_header=f"Bearer {key}", cache=VerifiedKeyCache()
-        )
+    with reads.reading() as reader, pytest.raises(Unauthenticated):
+        service.authenticate(reader, authorization_header=f"Bearer {key}", cache=VerifiedKeyCache())
+    reads.close()
     engine.dispose()
 
 

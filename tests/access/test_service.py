@@ -15,6 +15,7 @@ from hub.access.scopes import SCOPES
 from hub.errors import InvalidInput, NotFound
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
+from hub.store.prepared import LoopConnection
 
 
 @pytest.fixture
@@ -32,8 +33,12 @@ def _add(engine: Engine, name: str = "sas-portal", *scopes: str) -> str:
 
 
 def _authenticate(engine: Engine, header: str | None, cache: VerifiedKeyCache) -> str:
-    with unit_of_work(engine) as session:
-        return service.authenticate(session, authorization_header=header, cache=cache).name
+    reads = LoopConnection(engine)
+    try:
+        with reads.reading() as reader:
+            return service.authenticate(reader, authorization_header=header, cache=cache).name
+    finally:
+        reads.close()
 
 
 def test_the_key_is_returned_once_and_only_its_hash_is_stored(engine: Engine) -> None:

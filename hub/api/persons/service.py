@@ -1,18 +1,17 @@
 """Reading one person's views from the canonical store.
 
-Keyword-only functions over a session they never commit. These are the hub's hottest
-reads, so each is a few indexed statements built once at import over the tables
-(Core, no ORM objects), executed with bound parameters from the compiled cache.
+Keyword-only functions over a :class:`~hub.store.prepared.Reader`, which never writes.
+These are the hub's hottest reads, so each is a few indexed statements built once at
+import over the tables (Core, no ORM objects) and compiled once per dialect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
-from sqlalchemy import BindParameter, Integer, Row, Table, bindparam, or_, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy import BindParameter, Integer, Table, bindparam, or_, select
+from sqlmodel import SQLModel
 
 from hub.api.persons.models import (
     AttributeValue,
@@ -39,6 +38,7 @@ from hub.canonical.persons import PERSONAL_NO_SCHEME
 from hub.errors import InvalidInput, NotFound
 from hub.mappings.survivorship import source_ranks
 from hub.mappings.transforms import TransformFailure, personal_no
+from hub.store.prepared import Reader, Row
 
 LAST_PAYMENTS = 3
 _CASE_ORDER = {"active": 0, "suspended": 1, "closed": 2}
@@ -135,10 +135,10 @@ def checked_personal_no(value: str) -> str:
         ) from None
 
 
-def get_person_id(session: Session, *, personal_no: str) -> int:
+def get_person_id(reader: Reader, *, personal_no: str) -> int:
     """The hub's person of a personal number, or :class:`NotFound`."""
     number = checked_personal_no(personal_no)
-    person_id = session.execute(_PERSON_BY_NO, {"number": number}).scalar_one_or_none()
+    person_id = reader.scalar(_PERSON_BY_NO, number=number)
     if person_id is None:
         raise NotFound(
             "no person with this personal number is known to the hub",
@@ -148,74 +148,70 @@ def get_person_id(session: Session, *, personal_no: str) -> int:
 
 
 def get_social_assistance(
-    session: Session, *, person_id: int, personal_no: str
+    reader: Reader, *, person_id: int, personal_no: str
 ) -> SocialAssistanceStatus:
     """Whether the person is covered by a social-assistance case, its payments and suspension."""
-    case = _benefit_case(session, person_id)
-    suspension = _suspension(session, person_id)
+    case = _benefit_case(reader, person_id)
+    suspension = _suspension(reader, person_id)
     if case is None:
         return SocialAssistanceStatus(
             personal_no=personal_no, beneficiary=False, status="none", suspension=suspension
         )
-    payments = session.execute(_PAYMENTS, {"case_key": case.case_key}).all()
+    payments = reader.all(_PAYMENTS, case_key=case["case_key"])
     return SocialAssistanceStatus(
         personal_no=personal_no,
-        beneficiary=case.status in ("active", "suspended"),
-        category=case.category,
-        status=case.status,
-        since=case.since,
-        last_payments=[Payment(**payment._asdict()) for payment in payments],
+        beneficiary=case["status"] in ("active", "suspended"),
+        category=case["category"],
+        status=case["status"],
+        since=case["since"],
+        last_payments=[Payment(**payment) for payment in payments],
         suspension=suspension,
-        as_of=case.as_of,
+        as_of=case["as_of"],
     )
 
 
 def get_unemployment_certificate(
-    session: Session, *, person_id: int, personal_no: str, today: date
+    reader: Reader, *, person_id: int, personal_no: str, today: date
 ) -> CertificateStatus:
     """The person's latest certificate as EMIS, its issuer, holds it."""
-    row = session.execute(_CERTIFICATES, {"person_id": person_id}).first()
+    row = reader.one(_CERTIFICATES, person_id=person_id)
     if row is None:
         return CertificateStatus(personal_no=personal_no, status="never-issued")
+    stored = row.pop("status")
     return CertificateStatus(
-        personal_no=personal_no,
-        status=_certificate_state(row.status, row.valid_until, today),
-        certificate_no=row.certificate_no,
-        issued_on=row.issued_on,
-        valid_until=row.valid_until,
-        revoked_on=row.revoked_on,
-        revocation_reason=row.revocation_reason,
-        as_of=row.as_of,
+        personal_no=personal_no, status=_certificate_state(stored, row["valid_until"], today), **row
     )
 
 
-def get_person_record(session: Session, *, person_id: int, personal_no: str) -> PersonRecord:
+def get_person_record(reader: Reader, *, person_id: int, personal_no: str) -> PersonRecord:
     """The golden record, every identifier and every attribute value with its source."""
-    parameters = {"person_id": person_id}
-    person = session.execute(_GOLDEN, parameters).one()
-    identifiers = session.execute(_IDENTIFIERS, parameters).all()
-    attributes = session.execute(_ATTRIBUTES, parameters).all()
+    person = reader.one(_GOLDEN, person_id=person_id)
+    if person is None:  # merged away between the look-up and this read
+        raise NotFound("the person was merged into another record", hint="read it again")
+    identifiers = reader.all(_IDENTIFIERS, person_id=person_id)
+    attributes = reader.all(_ATTRIBUTES, person_id=person_id)
+    updated_at = person.pop("updated_at")
     return PersonRecord(
         personal_no=personal_no,
         person_id=person_id,
-        golden=GoldenRecord(**{name: getattr(person, name) for name in GoldenRecord.model_fields}),
-        identifiers=[Identifier(**row._asdict()) for row in identifiers],
+        golden=GoldenRecord(**person),
+        identifiers=[Identifier(**row) for row in identifiers],
         attributes=_with_survivors(attributes),
-        updated_at=person.updated_at,
+        updated_at=updated_at,
     )
 
 
-def _benefit_case(session: Session, person_id: int) -> Row[Any] | None:
+def _benefit_case(reader: Reader, person_id: int) -> Row | None:
     """The person's case as applicant or covered member; an active one before others."""
-    cases = session.execute(_CASES, {"person_id": person_id}).all()
+    cases = reader.all(_CASES, person_id=person_id)
     if not cases:
         return None
-    return min(cases, key=lambda c: (_CASE_ORDER.get(c.status, 3), -c.since.toordinal()))
+    return min(cases, key=lambda c: (_CASE_ORDER.get(c["status"], 3), -c["since"].toordinal()))
 
 
-def _suspension(session: Session, person_id: int) -> SuspensionFlag | None:
-    row = session.execute(_SUSPENSIONS, {"person_id": person_id}).first()
-    return SuspensionFlag(**row._asdict()) if row is not None else None
+def _suspension(reader: Reader, person_id: int) -> SuspensionFlag | None:
+    row = reader.one(_SUSPENSIONS, person_id=person_id)
+    return SuspensionFlag(**row) if row is not None else None
 
 
 def _certificate_state(status: str, valid_until: date, today: date) -> CertificateState:
@@ -224,19 +220,19 @@ def _certificate_state(status: str, valid_until: date, today: date) -> Certifica
     return "valid" if valid_until >= today else "expired"
 
 
-def _with_survivors(rows: Sequence[Row[Any]]) -> list[AttributeValue]:
+def _with_survivors(rows: Sequence[Row]) -> list[AttributeValue]:
     """Mark, per attribute, the value of the most trusted registry that has one."""
     ranks = source_ranks()
     best: dict[str, tuple[int, str]] = {}
     for row in rows:
-        rank = ranks.get(row.name, {}).get(row.source_registry)
-        if rank is not None and row.value is not None:
-            candidate = (rank, row.source_registry)
-            best[row.name] = min(best.get(row.name, candidate), candidate)
+        rank = ranks.get(row["name"], {}).get(row["source_registry"])
+        if rank is not None and row["value"] is not None:
+            candidate = (rank, row["source_registry"])
+            best[row["name"]] = min(best.get(row["name"], candidate), candidate)
     return [
         AttributeValue(
-            **row._asdict(),
-            survives=best.get(row.name, (0, ""))[1] == row.source_registry,
+            **row,
+            survives=best.get(row["name"], (0, ""))[1] == row["source_registry"],
         )
         for row in rows
     ]

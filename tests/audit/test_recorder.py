@@ -1,0 +1,129 @@
+"""The API's audit recorder when another writer holds the chain, on SQLite and PostgreSQL.
+
+The recorder commits on the event loop, so it must never wait inside the database: a
+held chain delays the reads that wait for their entries, not the loop, and a chain held
+past the recorder's patience refuses those reads with nothing written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlmodel import Session
+
+from hub.audit import service as audit
+from hub.audit.models import AuditEntry
+from hub.audit.recorder import AuditRecorder, AuditUnavailable
+from hub.audit.service import AuditEvent
+from hub.store.engine import make_engine
+from hub.store.migrate import upgrade
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _reads(n: int) -> list[AuditEvent]:
+    return [
+        AuditEvent(
+            action="read", actor="ea-portal", purpose="sa-status:read", person_id=i + 1,
+            fields=["status"], target="/v1/persons/{personal_no}/social-assistance",
+            request_id=f"req-{i:06d}",
+        )
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def _count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+@contextmanager
+def _chain_held(engine: Engine, seconds: float) -> Iterator[None]:
+    """Another writer (as another process would) holds the chain for ``seconds``."""
+    taken = threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit.CHAIN_LOCK_KEY}
+                )
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            taken.set()
+            time.sleep(seconds)
+            connection.rollback()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        holder.join()
+
+
+async def _record_while_ticking(recorder: AuditRecorder, events: list[AuditEvent]) -> int:
+    """Record ``events``; how many times the loop ran another task meanwhile."""
+    ticks = 0
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await asyncio.gather(*(recorder.record_async([event]) for event in events))
+    finally:
+        done.set()
+        await ticker
+    return ticks
+
+
+def test_a_held_chain_delays_the_reads_but_not_the_loop(engine: Engine) -> None:
+    recorder = AuditRecorder(engine, lock_wait=10)
+    started = time.monotonic()
+    with _chain_held(engine, seconds=0.5):
+        ticks = asyncio.run(_record_while_ticking(recorder, _reads(20)))
+    assert time.monotonic() - started >= 0.45  # the reads waited for the other writer
+    assert ticks >= 20  # while the loop went on serving others
+    assert _count(engine) == 20
+    with Session(engine) as session:
+        assert audit.verify(session).ok
+
+
+def test_a_chain_held_past_the_wait_refuses_the_reads_and_writes_nothing(
+    engine: Engine,
+) -> None:
+    recorder = AuditRecorder(engine, lock_wait=0.2)
+    with _chain_held(engine, seconds=1.0), pytest.raises(AuditUnavailable) as refused:
+        asyncio.run(_record_while_ticking(recorder, _reads(5)))
+    assert "locked by another writer" in str(refused.value)
+    assert _count(engine) == 0
+    # the next group, once the chain is free, is written as usual
+    asyncio.run(_record_while_ticking(recorder, _reads(3)))
+    assert _count(engine) == 3
+
+
+def test_a_failing_store_refuses_the_reads_of_its_group(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE audit_entry")
+    recorder = AuditRecorder(engine)
+    with pytest.raises(AuditUnavailable) as refused:
+        asyncio.run(_record_while_ticking(recorder, _reads(2)))
+    assert "could not record this read" in str(refused.value)
