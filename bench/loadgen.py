@@ -20,6 +20,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CONNECT_GAP = 0.005
+"""Seconds between opening two connections."""
+
 
 @dataclass
 class Tally:
@@ -45,9 +48,14 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _connection(
-    port: int, requests: list[bytes], offset: int, tally: Tally, start: float, stop: float
+    streams: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    requests: list[bytes],
+    offset: int,
+    tally: Tally,
+    start: float,
+    stop: float,
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = streams
     index = offset
     try:
         while True:
@@ -87,11 +95,21 @@ async def run(
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n".encode() for path in paths
     ]
     tally = Tally()
+    # Connections open one by one, as separate client systems would, not in one burst: a
+    # uvicorn worker accepts every pending connection at once, so a burst can land all of
+    # them on one worker while the others idle.
+    connections = []
+    for _ in range(concurrency):
+        connections.append(await asyncio.open_connection("127.0.0.1", port))
+        await asyncio.sleep(CONNECT_GAP)
     now = time.perf_counter()
     start, stop = now + warmup, now + warmup + seconds
     step = max(1, len(requests) // concurrency)
     await asyncio.gather(
-        *(_connection(port, requests, i * step, tally, start, stop) for i in range(concurrency))
+        *(
+            _connection(streams, requests, i * step, tally, start, stop)
+            for i, streams in enumerate(connections)
+        )
     )
     latencies = sorted(tally.latencies)
     n = len(latencies)
