@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from fixtures.generate import generate_population
 from hub.connectors.resilience import reset_breakers
 from hub.settings import REGISTRY_NAMES, Settings
+from hub.store.engine import make_engine
+from hub.store.migrate import upgrade
 from mocks.core.server import DEMO_AUTH, RunningRegistries
 from tests.support.postgres import temporary_database
 
@@ -86,6 +89,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with temporary_database() as url:
         yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated store, once on SQLite and once on PostgreSQL (see ``database_url``)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
@@ -13,17 +11,8 @@ from hub.access.cache import VerifiedKeyCache
 from hub.access.errors import Forbidden, Unauthenticated
 from hub.access.scopes import SCOPES
 from hub.errors import InvalidInput, NotFound
-from hub.store.engine import make_engine, unit_of_work
-from hub.store.migrate import upgrade
+from hub.store.engine import unit_of_work
 from hub.store.prepared import LoopConnection
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _add(engine: Engine, name: str = "sas-portal", *scopes: str) -> str:

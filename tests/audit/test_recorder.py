@@ -21,16 +21,6 @@ from hub.audit import service as audit
 from hub.audit.models import AuditEntry
 from hub.audit.recorder import AuditRecorder, AuditUnavailable
 from hub.audit.service import AuditEvent
-from hub.store.engine import make_engine
-from hub.store.migrate import upgrade
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _reads(n: int) -> list[AuditEvent]:

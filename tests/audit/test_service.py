@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,21 +18,12 @@ from hub.audit.models import AuditEntry
 from hub.canonical.persons import PERSONAL_NO_SCHEME, Person, PersonIdentifier
 from hub.cli.main import app
 from hub.errors import InvalidInput
-from hub.store.engine import make_engine, unit_of_work
-from hub.store.migrate import upgrade
+from hub.store.engine import unit_of_work
 
 runner = CliRunner()
 PN_ANA, PN_BEKIM, PN_NOBODY = (
     p + luhn_check_digit(p) for p in ("123456789", "223456789", "323456789")
 )
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _env(engine: Engine) -> dict[str, str]:
