@@ -6,6 +6,7 @@
     ├── ConfigurationError           fail at start-up: fix settings or files
     ├── InvalidInput                 the caller's fault: fix the request
     ├── NotFound                     no such person / certificate / run
+    ├── StoreUnavailable             transient: the hub's own database did not answer; retry
     ├── MappingError                 a source record does not map: quarantine it
     └── RegistryError                talking to a registry went wrong
         ├── RegistryUnavailable      transient: retry later (timeouts, 5xx, 429/503, open breaker)
@@ -46,6 +47,10 @@ class InvalidInput(HubError):
 
 class NotFound(HubError):
     """The thing asked for does not exist."""
+
+
+class StoreUnavailable(HubError):
+    """The hub's own database did not answer; the request can be retried (503)."""
 
 
 class MappingError(HubError):

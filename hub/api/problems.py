@@ -26,9 +26,9 @@ from hub.errors import (
     NotFound,
     RegistryRejected,
     RegistryUnavailable,
+    StoreUnavailable,
 )
 from hub.log import get_logger
-from hub.store.prepared import StoreUnavailable
 
 log = get_logger("api")
 

@@ -12,7 +12,7 @@ so that values come back as a session would give them.
 through: the loop runs one synchronous section at a time, so one connection serves it
 without a pool checkout per request. A section ends its transaction before it returns,
 so nothing is held across an ``await``. A driver error is translated here, once, into
-:class:`StoreUnavailable`, and the connection is replaced on the next use.
+:class:`~hub.errors.StoreUnavailable`, and the connection is replaced on the next use.
 """
 
 from __future__ import annotations
@@ -25,14 +25,10 @@ from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
 
-from hub.errors import HubError
+from hub.errors import StoreUnavailable
 
 Row = dict[str, Any]
 _Processor = Callable[[Any], Any]
-
-
-class StoreUnavailable(HubError):
-    """The hub's own database did not answer; the request can be retried (503)."""
 
 
 class PreparedStatement:
