@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     policy_profile: str = Field(
         "XK", description="activation policy profile: hub/policy/profiles/<code>.yaml"
     )
+    audit_lock_wait_seconds: float = Field(
+        10.0, gt=0, description="how long an API read waits for the audit log before a 503"
+    )
 
     emis: EmisSettings = Field(default_factory=EmisSettings)
     sas: SasSettings = Field(default_factory=SasSettings)

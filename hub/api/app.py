@@ -44,7 +44,7 @@ def create_app(
     engine = _engine(settings, pool_size=API_POOL_SIZE, max_overflow=API_POOL_OVERFLOW)
     # the recorder's own connections, so that an audit commit never waits for the pool
     audit_engine = _engine(settings, pool_size=2, max_overflow=4)
-    audit = AuditRecorder(audit_engine)
+    audit = AuditRecorder(audit_engine, lock_wait=settings.audit_lock_wait_seconds)
     reads = LoopConnection(engine)
 
     @asynccontextmanager

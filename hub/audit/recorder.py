@@ -13,9 +13,9 @@ The loop never waits for the chain's lock. When another process (another API wor
 the dispatcher) holds it, the commit is tried again a moment later while the loop
 serves other requests, and the entries arriving meanwhile join the group. Waiting
 in the database instead (SQLite's busy handler sleeps, PostgreSQL's lock wait) would
-stall every request of the process. A group that cannot be committed within
-:data:`LOCK_WAIT_SECONDS`, or whose commit fails, fails every request it carried
-(503): no personal data leaves the hub without its audit entry.
+stall every request of the process. A group that cannot be committed within the
+recorder's ``lock_wait`` (``HUB_AUDIT_LOCK_WAIT_SECONDS``), or whose commit fails, fails
+every request it carried (503): no personal data leaves the hub without its audit entry.
 
 :meth:`AuditRecorder.record` is the same for a route running in a worker thread
 (operator routes, a few requests a minute): it appends in a transaction of its own.
@@ -37,8 +37,6 @@ from hub.store.engine import unit_of_work
 
 log = get_logger("audit")
 
-LOCK_WAIT_SECONDS = 10.0
-"""How long a group of reads may wait for the chain's lock before they are refused."""
 RETRY_FIRST, RETRY_MOST = 0.0005, 0.02
 """Seconds before the first retry of a locked chain, and the most between two retries."""
 
@@ -50,7 +48,7 @@ class AuditUnavailable(HubError):
 class AuditRecorder:
     """Appends the audit entries of API reads, in groups, before the reads are answered."""
 
-    def __init__(self, engine: Engine, *, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(self, engine: Engine, *, lock_wait: float) -> None:
         self._engine = engine
         self._lock_wait = lock_wait
         self._waiting: list[AuditEvent] = []
@@ -96,8 +94,7 @@ class AuditRecorder:
     def _try_append(self, events: list[AuditEvent]) -> bool:
         with _translated(len(events)), self._engine.connect() as connection:
             if not try_append(connection, events=events):
-                connection.rollback()
-                return False
+                return False  # nothing written; closing the connection ends the transaction
             connection.commit()
             return True
 
@@ -106,7 +103,7 @@ class AuditRecorder:
         if time.monotonic() - self._first_try >= self._lock_wait:
             log.error("audit_lock_wait_exceeded", entries=len(self._waiting))
             return AuditUnavailable(
-                f"the audit log stayed locked by another writer for {self._lock_wait:.0f} s, "
+                f"the audit log stayed locked by another writer for {self._lock_wait:g} s, "
                 "so these reads are refused",
                 hint="retry shortly; if it persists, look for a long transaction on the store",
             )
@@ -120,8 +117,6 @@ def _translated(entries: int) -> Iterator[None]:
     """Turn a failed append into :class:`AuditUnavailable`: the database's error, once, here."""
     try:
         yield
-    except AuditUnavailable:
-        raise
     except Exception as error:
         log.error("audit_append_failed", entries=entries, error=type(error).__name__)
         raise AuditUnavailable(

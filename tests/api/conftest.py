@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,13 @@ from tests.support.store import filled_template
 
 KeyMaker = Callable[..., str]
 _numbers = itertools.count(1)
+
+PERSON_ROUTES = {
+    "sa-status:read": "/v1/persons/{personal_no}/social-assistance",
+    "certificate:read": "/v1/persons/{personal_no}/unemployment-certificate",
+    "person:read": "/v1/persons/{personal_no}",
+}
+"""The route template of each consumer purpose, as the audit log records it."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ def api_store(
     return filled_template(registries, reference_day, tmp_path_factory.mktemp("api"))
 
 
-def _key_maker(engine: Engine) -> KeyMaker:
+def key_maker(engine: Engine) -> KeyMaker:
     def new_key(*scopes: str, name: str | None = None, per_minute: int = 6_000) -> str:
         with unit_of_work(engine) as session:
             _client, key = add_client(
@@ -64,14 +72,18 @@ def _key_maker(engine: Engine) -> KeyMaker:
 
 
 @contextmanager
-def running_hub(api_store: Path, registries: RunningRegistries, folder: Path) -> Iterator[Hub]:
-    """The API on a private copy of the filled store, delivering to ``registries``."""
+def running_hub(
+    api_store: Path, registries: RunningRegistries, folder: Path, **settings_update: Any
+) -> Iterator[Hub]:
+    """The API on a private copy of the filled store, delivering to ``registries``;
+    ``settings_update`` overrides settings of this test's hub."""
     path = folder / "hub.sqlite3"
     shutil.copyfile(api_store, path)
-    settings = fast_settings(registries).model_copy(update={"database_url": f"sqlite:///{path}"})
+    update = {"database_url": f"sqlite:///{path}", **settings_update}
+    settings = fast_settings(registries).model_copy(update=update)
     engine = make_engine(settings.database_url)
     with serve_app(create_app(settings)) as url:
-        yield Hub(url=url, engine=engine, settings=settings, new_key=_key_maker(engine))
+        yield Hub(url=url, engine=engine, settings=settings, new_key=key_maker(engine))
     engine.dispose()
 
 

@@ -20,16 +20,11 @@ from hub.audit.models import AuditEntry
 from hub.audit.service import verify
 from hub.canonical import PersonIdentifier
 from hub.canonical.persons import PERSONAL_NO_SCHEME
-from tests.api.conftest import Hub
+from tests.api.conftest import PERSON_ROUTES, Hub
 from tests.conftest import Population
 from tests.support.registries import first_record
 
-ROUTES = {
-    "sa-status:read": "/v1/persons/{personal_no}/social-assistance",
-    "certificate:read": "/v1/persons/{personal_no}/unemployment-certificate",
-    "person:read": "/v1/persons/{personal_no}",
-}
-ALL_SCOPES = tuple(ROUTES)
+ALL_SCOPES = tuple(PERSON_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -41,7 +36,9 @@ class Reader:
     client: httpx.Client
 
     def read(self, scope: str, personal_no: str, **headers: str) -> httpx.Response:
-        return self.client.get(ROUTES[scope].format(personal_no=personal_no), headers=headers)
+        return self.client.get(
+            PERSON_ROUTES[scope].format(personal_no=personal_no), headers=headers
+        )
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +101,7 @@ def test_an_answered_read_appends_one_entry_saying_who_read_what_and_why(
     assert entry.purpose == scope
     assert entry.person_id == _person_id(hub.engine, beneficiary)
     assert entry.fields == sorted(response.json())
-    assert entry.target == ROUTES[scope]
+    assert entry.target == PERSON_ROUTES[scope]
     assert beneficiary not in entry.target
     assert entry.request_id == response.headers["x-request-id"]
 
@@ -117,29 +114,31 @@ Refusal = Callable[[Hub, Reader, str], tuple[str | None, str]]
 
 
 def _no_key(_hub: Hub, _reader: Reader, personal_no: str) -> tuple[str | None, str]:
-    return None, ROUTES["sa-status:read"].format(personal_no=personal_no)
+    return None, PERSON_ROUTES["sa-status:read"].format(personal_no=personal_no)
 
 
 def _unknown_key(_hub: Hub, _reader: Reader, personal_no: str) -> tuple[str | None, str]:
-    return "ura_" + "x" * 43, ROUTES["sa-status:read"].format(personal_no=personal_no)
+    return "ura_" + "x" * 43, PERSON_ROUTES["sa-status:read"].format(personal_no=personal_no)
 
 
 def _other_purpose(hub: Hub, _reader: Reader, personal_no: str) -> tuple[str | None, str]:
-    return hub.new_key("certificate:read"), ROUTES["person:read"].format(personal_no=personal_no)
+    return hub.new_key("certificate:read"), PERSON_ROUTES["person:read"].format(
+        personal_no=personal_no
+    )
 
 
 def _unknown_person(_hub: Hub, reader: Reader, _personal_no: str) -> tuple[str | None, str]:
-    return reader.key, ROUTES["person:read"].format(personal_no=UNKNOWN)
+    return reader.key, PERSON_ROUTES["person:read"].format(personal_no=UNKNOWN)
 
 
 def _malformed(_hub: Hub, reader: Reader, personal_no: str) -> tuple[str | None, str]:
     bad = personal_no[:9] + str((int(personal_no[9]) + 1) % 10)
-    return reader.key, ROUTES["certificate:read"].format(personal_no=bad)
+    return reader.key, PERSON_ROUTES["certificate:read"].format(personal_no=bad)
 
 
 def _over_the_rate(hub: Hub, _reader: Reader, personal_no: str) -> tuple[str | None, str]:
     key = hub.new_key("sa-status:read", per_minute=1)
-    path = ROUTES["sa-status:read"].format(personal_no=personal_no)
+    path = PERSON_ROUTES["sa-status:read"].format(personal_no=personal_no)
     with hub.client(key) as client:
         assert client.get(path).status_code == 200  # the allowance, spent (and audited)
     return key, path

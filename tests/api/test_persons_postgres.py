@@ -20,7 +20,7 @@ from hub.api import create_app
 from hub.audit.service import verify
 from hub.settings import Settings
 from mocks.core.server import RunningRegistries, serve_app
-from tests.api.conftest import Hub, _key_maker
+from tests.api.conftest import PERSON_ROUTES, Hub, key_maker
 from tests.conftest import Population
 from tests.support.postgres import temporary_database
 from tests.support.problems import assert_problem
@@ -28,12 +28,6 @@ from tests.support.registries import fast_settings, first_record
 from tests.support.store import fill_store
 
 pytestmark = pytest.mark.postgres
-
-ROUTES = {
-    "sa-status:read": "/v1/persons/{}/social-assistance",
-    "certificate:read": "/v1/persons/{}/unemployment-certificate",
-    "person:read": "/v1/persons/{}",
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +37,7 @@ def pg_hub(registries: RunningRegistries, reference_day: date) -> Iterator[Hub]:
         engine = fill_store(url, registries, reference_day)
         settings: Settings = fast_settings(registries).model_copy(update={"database_url": url})
         with serve_app(create_app(settings)) as served:
-            yield Hub(url=served, engine=engine, settings=settings, new_key=_key_maker(engine))
+            yield Hub(url=served, engine=engine, settings=settings, new_key=key_maker(engine))
         engine.dispose()
 
 
@@ -77,14 +71,14 @@ def _comparable(scope: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("scope", list(ROUTES))
+@pytest.mark.parametrize("scope", list(PERSON_ROUTES))
 def test_postgresql_answers_what_sqlite_answers(
     pg_hub: Hub, hub: Hub, sample: list[str], scope: str
 ) -> None:
     pg_key, sqlite_key = pg_hub.new_key(scope), hub.new_key(scope)
     with pg_hub.client(pg_key) as on_pg, hub.client(sqlite_key) as on_sqlite:
         for personal_no in sample:
-            path = ROUTES[scope].format(personal_no)
+            path = PERSON_ROUTES[scope].format(personal_no=personal_no)
             answer, expected = on_pg.get(path), on_sqlite.get(path)
             assert answer.status_code == expected.status_code == 200, answer.text
             assert _comparable(scope, answer.json()) == _comparable(scope, expected.json())
@@ -95,7 +89,9 @@ def test_reads_from_postgresql_are_audited_in_an_intact_chain(
 ) -> None:
     key = pg_hub.new_key("sa-status:read", name="pg-ea-portal")
     with pg_hub.client(key) as client:
-        answers = [client.get(ROUTES["sa-status:read"].format(pn)) for pn in sample]
+        answers = [
+            client.get(PERSON_ROUTES["sa-status:read"].format(personal_no=pn)) for pn in sample
+        ]
     assert {answer.status_code for answer in answers} == {200}
     with Session(pg_hub.engine) as session:
         result = verify(session)

@@ -113,7 +113,7 @@ def test_a_chain_held_past_the_wait_refuses_the_reads_and_writes_nothing(
 def test_a_failing_store_refuses_the_reads_of_its_group(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE audit_entry")
-    recorder = AuditRecorder(engine)
+    recorder = AuditRecorder(engine, lock_wait=10)
     with pytest.raises(AuditUnavailable) as refused:
         asyncio.run(_record_while_ticking(recorder, _reads(2)))
     assert "could not record this read" in str(refused.value)
