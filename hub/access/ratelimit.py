@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.access.errors import RateLimited
-from hub.access.models import ActiveClient, ApiClient
+from hub.access.models import ActiveClient
 
 
 @dataclass
@@ -31,10 +31,8 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
 
-    def check(self, client: ActiveClient | ApiClient) -> None:
+    def check(self, client: ActiveClient) -> None:
         """Spend one request of ``client``'s allowance, or raise :class:`RateLimited`."""
-        if client.id is None:
-            raise ValueError("the client must be stored before it is rate limited")
         per_minute = max(1, client.rate_limit_per_minute)
         with self._lock:
             now = self._clock()

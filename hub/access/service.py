@@ -7,8 +7,7 @@ owns the unit of work.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
 from sqlalchemy import Table, bindparam
 from sqlalchemy import select as core_select
@@ -117,17 +116,7 @@ def authenticate(
     )
 
 
-class Scoped(Protocol):
-    """A client with purposes: a stored :class:`ApiClient` or an :class:`ActiveClient`."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def scopes(self) -> Collection[str]: ...
-
-
-def require_scope(client: Scoped, scope: Scope) -> None:
+def require_scope(client: ActiveClient, scope: Scope) -> None:
     """Refuse (:class:`Forbidden`) a client whose scopes do not include ``scope``."""
     if scope not in SCOPES:
         raise ValueError(f"{scope!r} is not a scope")

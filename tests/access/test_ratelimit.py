@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from hub.access.errors import RateLimited
-from hub.access.models import ApiClient
+from hub.access.models import ActiveClient
 from hub.access.ratelimit import RateLimiter
 
 
@@ -19,9 +19,9 @@ class FakeClock:
         return self.now
 
 
-def _client(client_id: int, per_minute: int) -> ApiClient:
-    return ApiClient(
-        id=client_id, name=f"c{client_id}", key_prefix="ura_x", key_hash="h",
+def _client(client_id: int, per_minute: int) -> ActiveClient:
+    return ActiveClient(
+        id=client_id, name=f"c{client_id}", scopes=frozenset({"sa-status:read"}),
         rate_limit_per_minute=per_minute,
     )  # fmt: skip
 
