@@ -49,6 +49,11 @@ class NotFound(HubError):
     """The thing asked for does not exist."""
 
 
+class Conflict(HubError):
+    """The request does not fit the current state of what it names (409): a decision taken
+    already, an appeal still pending."""
+
+
 class StoreUnavailable(HubError):
     """The hub's own database did not answer; the request can be retried (503)."""
 

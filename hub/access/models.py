@@ -23,6 +23,9 @@ class ApiClient(SQLModel, table=True):
         max_length=128, description="hash of the key; the key itself is never stored"
     )
     scopes: list[str] = Field(default_factory=list, sa_type=JSON)
+    offices: list[str] = Field(
+        default_factory=list, sa_type=JSON, description="CSW office codes a decider acts for"
+    )
     rate_limit_per_minute: int = 600
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -36,3 +39,4 @@ class ActiveClient:
     name: str
     scopes: frozenset[str]
     rate_limit_per_minute: int
+    offices: frozenset[str] = frozenset()

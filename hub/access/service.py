@@ -17,19 +17,29 @@ from hub.access import keys
 from hub.access.cache import DEFAULT_CACHE, VerifiedKeyCache
 from hub.access.errors import Forbidden, Unauthenticated
 from hub.access.models import ActiveClient, ApiClient
-from hub.access.scopes import SCOPES, Scope, is_scope
+from hub.access.scopes import OFFICE_BOUND, SCOPES, Scope, is_scope
 from hub.errors import InvalidInput, NotFound
 from hub.store.prepared import Reader, Row
 from hub.store.types import utc_now
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_OFFICE = re.compile(r"CSW-[0-9]{2}")
 _BEARER = re.compile(r"Bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 
 
 def add_client(
-    session: Session, *, name: str, scopes: Sequence[str], rate_limit_per_minute: int = 600
+    session: Session,
+    *,
+    name: str,
+    scopes: Sequence[str],
+    rate_limit_per_minute: int = 600,
+    offices: Sequence[str] = (),
 ) -> tuple[ApiClient, str]:
-    """Register a client; returns it and its key, which exists nowhere else afterwards."""
+    """Register a client; returns it and its key, which exists nowhere else afterwards.
+
+    ``offices``: the CSW office codes (``CSW-07``) a deciding client acts for; required with
+    an office-bound scope (``suspension:decide``).
+    """
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"client name {name!r} is not valid",
@@ -37,6 +47,7 @@ def add_client(
             hint="use 1-64 lowercase letters, digits, '.', '_', '-'; begin with a letter or digit",
         )
     _check_scopes(scopes)
+    _check_offices(scopes, offices)
     if rate_limit_per_minute < 1:
         raise InvalidInput(
             "the rate limit must be at least 1 request per minute", field="rate_limit_per_minute"
@@ -53,6 +64,7 @@ def add_client(
         key_prefix=keys.key_prefix(key),
         key_hash=keys.hash_key(key),
         scopes=sorted(set(scopes)),
+        offices=sorted(set(offices)),
         rate_limit_per_minute=rate_limit_per_minute,
     )
     session.add(client)
@@ -144,6 +156,22 @@ def _check_scopes(scopes: Sequence[str]) -> None:
         )
 
 
+def _check_offices(scopes: Sequence[str], offices: Sequence[str]) -> None:
+    bad = [office for office in offices if not _OFFICE.fullmatch(office)]
+    if bad:
+        raise InvalidInput(
+            f"office code {bad[0]!r} is not valid",
+            field="offices",
+            hint="give a CSW office code such as CSW-07 (the centre of municipality 07)",
+        )
+    if OFFICE_BOUND & set(scopes) and not offices:
+        raise InvalidInput(
+            "a client that decides for social work centres must name its offices",
+            field="offices",
+            hint="add --office CSW-nn for each centre the client acts for",
+        )
+
+
 _CLIENT: Table = ApiClient.__table__  # type: ignore[attr-defined]
 _GRANT = (
     _CLIENT.c.id,
@@ -151,6 +179,7 @@ _GRANT = (
     _CLIENT.c.key_hash,
     _CLIENT.c.scopes,
     _CLIENT.c.rate_limit_per_minute,
+    _CLIENT.c.offices,
     _CLIENT.c.revoked_at,
 )
 _CLIENT_BY_ID = core_select(*_GRANT).where(_CLIENT.c.id == bindparam("client_id"))
@@ -188,4 +217,5 @@ def _active(row: Row) -> ActiveClient:
         name=row["name"],
         scopes=frozenset(row["scopes"]),
         rate_limit_per_minute=row["rate_limit_per_minute"],
+        offices=frozenset(row["offices"] or ()),
     )

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 import hub
 from hub.access.ratelimit import RateLimiter
-from hub.api import health, persons, reconciliations, syncs
-from hub.api.middleware import RequestIdMiddleware
+from hub.api import decisions, health, persons, reconciliations, syncs
+from hub.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
 from hub.audit.recorder import AuditRecorder
 from hub.settings import Settings
@@ -77,11 +77,14 @@ def create_app(
     app.state.rate_limiter = RateLimiter()
     app.state.sync_locks = syncs.views.new_flow_locks()
     install_problem_handlers(app)
+    # the last added runs first: the request id and access log wrap the body limit
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(persons.router)
     app.include_router(reconciliations.router)
     app.include_router(syncs.router)
+    app.include_router(decisions.router)
     return app
 
 

@@ -21,6 +21,7 @@ from hub.api.request_id import current_request_id
 from hub.audit.recorder import AuditUnavailable
 from hub.errors import (
     ConfigurationError,
+    Conflict,
     HubError,
     InvalidInput,
     NotFound,
@@ -42,6 +43,7 @@ _HUB_ERRORS: tuple[tuple[type[HubError], int, str], ...] = (
     (RateLimited, 429, "rate-limited"),
     (NotFound, 404, "not-found"),
     (InvalidInput, 422, "invalid-input"),
+    (Conflict, 409, "conflict"),
     (RegistryUnavailable, 503, "registry-unavailable"),
     (RegistryRejected, 502, "registry-rejected"),
     (AuditUnavailable, 503, "audit-unavailable"),
@@ -126,10 +128,17 @@ def unexpected_error_response(error: Exception) -> JSONResponse:
     )
 
 
+def body_too_large_response(limit: int) -> JSONResponse:
+    """The 413 answer to a request body longer than ``limit`` bytes (read or declared)."""
+    return problem_response(
+        413, "content-too-large", f"send a request body of at most {limit} bytes"
+    )
+
+
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     phrase = HTTPStatus(error.status_code).phrase
-    slug = phrase.lower().replace(" ", "-")
+    slug = "content-too-large" if error.status_code == 413 else phrase.lower().replace(" ", "-")
     detail = error.detail if isinstance(error.detail, str) else phrase
     return problem_response(error.status_code, slug, detail)
 

@@ -35,6 +35,8 @@ class Caller:
     client: str
     purpose: Scope
     request_id: str | None
+    offices: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
 
     def reads(
         self, person_ids: Iterable[int], *, fields: Sequence[str], target: str
@@ -61,6 +63,13 @@ def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:
     verified once, then cached), cheaper than a hand-off to a worker thread.
     """
 
+    return require_one_of(scope)
+
+
+def require_one_of(*scopes: Scope) -> Callable[..., Awaitable[Caller]]:
+    """Like :func:`require`, for a route two purposes may use; the caller acts for the first
+    of ``scopes`` it holds."""
+
     async def dependency(request: Request, _bearer: _BearerDoc) -> Caller:
         reads: LoopConnection = request.app.state.reads
         with reads.reading() as reader:
@@ -69,7 +78,14 @@ def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:
             )
         limiter: RateLimiter = request.app.state.rate_limiter
         limiter.check(client)
+        scope = next((held for held in scopes if held in client.scopes), scopes[0])
         access.require_scope(client, scope)
-        return Caller(client=client.name, purpose=scope, request_id=current_request_id())
+        return Caller(
+            client=client.name,
+            purpose=scope,
+            request_id=current_request_id(),
+            offices=client.offices,
+            scopes=client.scopes,
+        )
 
     return dependency

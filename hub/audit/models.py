@@ -17,7 +17,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-    action: str = Field(max_length=16, description="read or delivery")
+    action: str = Field(max_length=16, description="read, delivery or decision")
     actor: str = Field(max_length=64, description="API client name, or the dispatcher")
     purpose: str = Field(max_length=48, description="the scope or flow that justified it")
     person_id: int | None = Field(default=None, index=True)

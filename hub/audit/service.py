@@ -29,7 +29,7 @@ from hub.store.types import utc_now
 
 log = get_logger("audit")
 
-AuditAction = Literal["read", "delivery"]
+AuditAction = Literal["read", "delivery", "decision"]
 
 CHAIN_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"ura-hub:audit-chain").digest()[:8], "big", signed=True
@@ -162,7 +162,7 @@ def export_person(session: Session, *, personal_no: str) -> PersonAudit:
 
 
 def _validate(event: AuditEvent) -> None:
-    if event.action not in ("read", "delivery"):
+    if event.action not in ("read", "delivery", "decision"):
         raise InvalidInput(f"unknown audit action {event.action!r}", field="action")
     for name, limit in _LIMITS.items():
         value = getattr(event, name)

@@ -66,6 +66,7 @@ class JobOffer(Provenance, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     employer_name: str = Field(max_length=120)
     occupation_code: str = Field(max_length=4, description="ISCO-08")
+    kind: str = Field(default="job_offer", max_length=12, description="job_offer, almp, training")
     offered_on: date
     response: str = Field(max_length=8, description="pending, accepted, refused")
     responded_on: date | None = None

@@ -26,12 +26,20 @@ def add(
     rate_limit: Annotated[
         int, typer.Option("--rate-limit", min=1, help="requests per minute")
     ] = 600,
+    offices: Annotated[
+        list[str] | None,
+        typer.Option("--office", help="a CSW office code the client decides for (repeat)"),
+    ] = None,
 ) -> None:
     """Register a client and print its API key once: the last line of the output is the key."""
     try:
         with unit_of_work(make_engine(get_settings().database_url)) as session:
             client, key = service.add_client(
-                session, name=name, scopes=scopes, rate_limit_per_minute=rate_limit
+                session,
+                name=name,
+                scopes=scopes,
+                rate_limit_per_minute=rate_limit,
+                offices=offices or (),
             )
     except HubError as error:
         _fail(error)
@@ -53,13 +61,14 @@ def list_command() -> None:
         Console().print("no clients: add one with `hub clients add NAME --scope SCOPE`")
         return
     table = Table(title=f"API clients ({len(clients)})")
-    for column in ("name", "key prefix", "scopes", "per minute", "created", "revoked"):
+    for column in ("name", "key prefix", "scopes", "offices", "per minute", "created", "revoked"):
         table.add_column(column)
     for client in clients:
         table.add_row(
             client.name,
             client.key_prefix,
             ", ".join(client.scopes),
+            ", ".join(client.offices),
             str(client.rate_limit_per_minute),
             client.created_at.strftime("%Y-%m-%d %H:%M"),
             client.revoked_at.strftime("%Y-%m-%d %H:%M") if client.revoked_at else "",

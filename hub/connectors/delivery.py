@@ -9,11 +9,13 @@ live here, not in the registry modules, so that :data:`WRITE_OPERATIONS` and
 
 A write is checked against its contract before any network call: a message that
 can never be delivered fails at once with :class:`InvalidInput`. Dates may be
-``date`` objects or ISO strings (the outbox stores JSON). The registry's answer
-becomes an :class:`Acknowledgement`; a refusal becomes :class:`RegistryRejected`,
-and so does an unknown person: for a delivery that is a permanent failure for an
-operator to look at, not a "not found" for a caller. Transient failures stay
-:class:`RegistryUnavailable`, retried by the shared resilience within one send.
+``date`` objects or ISO strings (the outbox stores JSON); a complex field (a
+:class:`WriteRecord`, such as SAS's ``almpMeasure``) is a mapping of its own
+fields. The registry's answer becomes an :class:`Acknowledgement`; a refusal
+becomes :class:`RegistryRejected`, and so does an unknown person: for a delivery
+that is a permanent failure for an operator to look at, not a "not found" for a
+caller. Transient failures stay :class:`RegistryUnavailable`, retried by the
+shared resilience within one send.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ class Acknowledgement:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WriteRecord:
+    """A complex field of a write: a mapping of its own fields, as the contract names them."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """Every field the record takes."""
+        return frozenset(self.required) | frozenset(self.optional)
+
+
+@dataclass(frozen=True, kw_only=True)
 class WriteOperation:
     """One write a registry accepts, with its fields as the contract names them."""
 
@@ -60,6 +77,7 @@ class WriteOperation:
     repeated: tuple[str, ...] = ()  # take a list of values
     nullable: tuple[str, ...] = ()  # required, but may be null (JSON)
     details: tuple[str, ...] = ()  # answer fields handed back in Acknowledgement.details
+    records: tuple[WriteRecord, ...] = ()  # complex fields, each value a mapping
 
     @property
     def fields(self) -> frozenset[str]:
@@ -149,25 +167,57 @@ def _values(spec: WriteOperation, payload: Mapping[str, Any], registry: str) -> 
 
 
 def _value(spec: WriteOperation, name: str, value: Any) -> Any:
+    record = next((r for r in spec.records if r.name == name), None)
     if name in spec.repeated:
         if not isinstance(value, list | tuple):
             raise InvalidInput(f"{spec.name}: {name} must be a list", field=f"payload.{name}")
-        return [_scalar(spec, name, item) for item in value]
-    return _scalar(spec, name, value)
+        if record is not None:
+            return [
+                _record(spec.name, record, item, f"payload.{name}[{i}]")
+                for i, item in enumerate(value)
+            ]
+        return [_scalar(spec.name, spec.dates, name, item, f"payload.{name}") for item in value]
+    if record is not None:
+        return _record(spec.name, record, value, f"payload.{name}")
+    return _scalar(spec.name, spec.dates, name, value, f"payload.{name}")
 
 
-def _scalar(spec: WriteOperation, name: str, value: Any) -> Any:
-    if name in spec.dates:
+def _record(operation: str, spec: WriteRecord, value: Any, where: str) -> dict[str, Any]:
+    """A complex field's checked values (dates as ``date``); names the path, never a value."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{operation}: {spec.name} must be a mapping", field=where)
+    unknown = sorted(set(value) - spec.fields)
+    if unknown:
+        raise InvalidInput(
+            f"{operation}: {spec.name} has no field(s) {', '.join(map(str, unknown))}",
+            field=f"{where}.{unknown[0]}",
+            hint=f"the fields are: {', '.join(sorted(spec.fields))}",
+        )
+    values: dict[str, Any] = {}
+    for name in spec.required + spec.optional:
+        item = value.get(name)
+        if item is None:
+            if name in spec.required:
+                raise InvalidInput(
+                    f"{operation}: {spec.name} needs {name}", field=f"{where}.{name}"
+                )
+            continue
+        values[name] = _scalar(operation, spec.dates, name, item, f"{where}.{name}")
+    return values
+
+
+def _scalar(operation: str, dates: tuple[str, ...], name: str, value: Any, where: str) -> Any:
+    if name in dates:
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
         try:
             return date.fromisoformat(value)
         except (TypeError, ValueError):
             raise InvalidInput(
-                f"{spec.name}: {name} must be a date (YYYY-MM-DD)", field=f"payload.{name}"
+                f"{operation}: {name} must be a date (YYYY-MM-DD)", field=where
             ) from None
     if not isinstance(value, _SCALARS):
-        raise InvalidInput(f"{spec.name}: {name} must be a single value", field=f"payload.{name}")
+        raise InvalidInput(f"{operation}: {name} must be a single value", field=where)
     return value
 
 
@@ -192,8 +242,20 @@ EMIS_WRITES: WriteContract[WriteOperation] = WriteContract(
         WriteOperation(name="MoveToEndOfOfferList", required=("personalNo", "offerId")),
         WriteOperation(
             name="SetBenefitSuspensionFlag",
-            required=("personalNo", "suspendedFrom", "rule", "decisionRef"),
-            dates=("suspendedFrom",),
+            required=(
+                "personalNo",
+                "suspendedFrom",
+                "suspendedUntil",
+                "rule",
+                "decisionRef",
+                "certificateAction",
+            ),
+            dates=("suspendedFrom", "suspendedUntil"),
+        ),
+        WriteOperation(
+            name="ClearBenefitSuspensionFlag",
+            required=("personalNo", "decisionRef", "clearedOn", "reason"),
+            dates=("clearedOn",),
         ),
         WriteOperation(
             name="RegisterReturneeReferral",
@@ -230,14 +292,39 @@ SAS_WRITES: WriteContract[WriteOperation] = WriteContract(
         WriteOperation(
             name="RecordJobOfferRefusal",
             required=("offerId", "personalNo", "refusedOn", "reasonCode"),
-            dates=("refusedOn",),
+            optional=("offerKind", "employerName", "occupationCode", "offeredOn"),
+            dates=("refusedOn", "offeredOn"),
         ),
         WriteOperation(
             name="SetBenefitSuspension",
-            required=("personalNo", "suspendedFrom", "rule", "decisionRef"),
-            optional=("offerId",),
+            required=("personalNo", "suspendedFrom", "suspendedUntil", "rule", "decisionRef"),
+            optional=("decidedBy", "offerId"),
             repeated=("offerId",),
-            dates=("suspendedFrom",),
+            dates=("suspendedFrom", "suspendedUntil"),
+        ),
+        WriteOperation(
+            name="LiftBenefitSuspension",
+            required=("personalNo", "decisionRef", "liftedOn", "reason"),
+            optional=("arrearsFrom", "arrearsUntil"),
+            dates=("liftedOn", "arrearsFrom", "arrearsUntil"),
+        ),
+        WriteOperation(
+            name="RecordDeath", required=("personalNo", "dateOfDeath"), dates=("dateOfDeath",)
+        ),
+        WriteOperation(
+            name="RecordJobseekerProfile",
+            required=("personalNo", "educationLevel", "employmentStatus", "statusSince"),
+            optional=("terminationReason", "profilingSegment", "almpMeasure"),
+            dates=("statusSince",),
+            repeated=("almpMeasure",),
+            records=(
+                WriteRecord(
+                    name="almpMeasure",
+                    required=("measureCode", "startDate"),
+                    optional=("endDate",),
+                    dates=("startDate", "endDate"),
+                ),
+            ),
         ),
         WriteOperation(
             name="RecordIncome", required=("personalNo", "employerTin", "period", "grossWage")

@@ -14,20 +14,24 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from fixtures.generate import generate_population
-from hub.canonical import PersonIdentifier, ReturneeCase
+from hub.canonical import PersonIdentifier, ReturneeCase, Suspension
 from hub.canonical.persons import PERSONAL_NO_SCHEME
-from hub.demo.flows_check import FlowCheck, check_flows, fetch_received
+from hub.demo import csw
+from hub.demo.flows_check import FlowCheck, check_death_cases, check_flows, fetch_received
 from hub.demo.mock_process import MockRegistriesProcess
 from hub.errors import HubError
 from hub.ingest.pipeline import IngestRun, ingest_all
+from hub.policy import load_profile
 from hub.reconcile import service as reconcile
 from hub.settings import REGISTRY_NAMES, RegistryName, Settings
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
-from hub.sync.flows import FLOWS
+from hub.sync.flows import FLOWS, FlowName
 from hub.sync.runner import run_sync
 
 DEMO_SEED = 2026
+DECISION_FLOWS: tuple[FlowName, ...] = ("suspensions", "sa-status")
+"""What the demo runs again once the CSWs have decided."""
 
 
 @dataclass
@@ -203,14 +207,35 @@ def run_demo(
         run = ingest_all(engine, against_mocks, on_progress=on_ingest)
         as_of = date.fromisoformat(manifest["reference_date"])
         synced = run_sync(engine, against_mocks, list(FLOWS), as_of=as_of, ingest=False)
+        # the store as ingested, before anyone decided: no suspension is confirmed yet
+        summary.reconcile, summary.reconcile_seconds = _reconcile_check(
+            engine, manifest, as_of=as_of, profile=settings.policy_profile
+        )
+        plan = csw.plan_for(manifest, settings.policy_profile)
+        deciding = against_mocks.model_copy(update={"database_url": f"sqlite:///{database}"})
+        played = csw.play(engine, deciding, plan, as_of=as_of)
+        dead = synced.dispatch.dead
+        # deliver the decisions; then, past the short suspensions' end, lift them, and read
+        # SAS and EMIS again so that sa-status sees suspended and lifted cases
+        for day, ingest in ((as_of, False), *[(csw.late_day(plan, as_of=as_of), True)] * 2):
+            decided = run_sync(
+                engine, against_mocks, list(DECISION_FLOWS), as_of=day, ingest=ingest
+            )
+            dead += decided.dispatch.dead
         received = fetch_received(mocks.urls())
+        death_cases = check_death_cases(against_mocks, manifest, population)
     summary.flows = check_flows(received, manifest, population, profile=settings.policy_profile)
-    summary.dead_letters = synced.dispatch.dead
+    summary.flows += death_cases
+    summary.flows += csw.check_decisions(
+        received,
+        plan,
+        played,
+        never_proposed_found=_proposed_among(engine, plan["expected"]["never_proposed"]),
+        certificate_action=load_profile(settings.policy_profile).certificate_action,
+    )
+    summary.dead_letters = dead
     summary.registries = _registry_lines(run, manifest)
     summary.identity = _identity_check(engine, manifest)
-    summary.reconcile, summary.reconcile_seconds = _reconcile_check(
-        engine, manifest, as_of=as_of, profile=settings.policy_profile
-    )
     summary.total_seconds = time.perf_counter() - started
     return summary
 
@@ -233,12 +258,27 @@ def _reconcile_check(
         raise HubError(f"the demo's reconciliation run failed: {run.error}")
     with Session(engine) as session:
         found = reconcile.findings_by_kind(session, run_id=run_id)
-    scores = reconcile.score_against_manifest(found, manifest, profile=profile)
+    scores = reconcile.score_against_manifest(found, manifest, profile=profile, confirmed=())
     checks = [
         ReconcileCheck(kind, score.expected, score.found, score.precision, score.recall)
         for kind, score in scores.items()
     ]
     return checks, seconds
+
+
+def _proposed_among(engine: Engine, numbers: list[str]) -> set[str]:
+    """Which of these persons the hub proposed for suspension (it must not have)."""
+    with Session(engine) as session:
+        return set(
+            session.exec(
+                select(col(PersonIdentifier.value))
+                .join(Suspension, col(Suspension.person_id) == col(PersonIdentifier.person_id))
+                .where(
+                    col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME,
+                    col(PersonIdentifier.value).in_(numbers),
+                )
+            ).all()
+        )
 
 
 def _registry_lines(run: IngestRun, manifest: dict[str, Any]) -> list[RegistrySummary]:

@@ -163,7 +163,7 @@ class RegistryMapper:
         raw = _get(parent or {}, path[1:]) if path.startswith("^") else _get(record, path)
         if raw is None or raw == "":
             if spec.optional:
-                return None
+                return spec.default
             raise _Failure(path, "required field is missing")
         try:
             return self._transform(transform or spec.transform, raw)

@@ -30,6 +30,8 @@ class FieldSpec(BaseModel):
     source: str | None = Field(None, alias="from")
     transform: str | Codelist = "text"
     optional: bool = False
+    default: Any = None
+    """With ``optional``: the value of a missing source field (None when unset)."""
     const: Any = None
 
     @model_validator(mode="after")

@@ -4,8 +4,10 @@ Semantics, for one person under one profile:
 
 - Refusals after ``as_of`` are not known yet and are ignored; refusals are read in
   ``(refused_on, offer_key)`` order, so the result never depends on the input order.
-- Only refusals whose reason code the profile lists as unjustified count. Justified codes
-  never count, however many; a code outside the code list never counts either.
+- With ``reason_test: every_refusal`` only refusals whose reason code the profile lists as
+  unjustified count. Justified codes never count, however many; a code outside the code list
+  never counts either. With ``last_refusal`` every refusal with a known code counts, but only
+  an unjustified one can reach the count (the source tests the reason at the last refusal).
 - The Nth counted refusal (N = ``max_unjustified_refusals``) suspends when all N fall inside
   ``window_days`` consecutive days: ``last.refused_on - first.refused_on < window_days``. The
   window slides: an older unjustified refusal drops out once it is too far back.
@@ -42,15 +44,19 @@ def decide_suspensions(
     decisions: list[SuspensionDecision] = []
     pending: list[RefusalEvent] = []
     start = 0  # where the refusals the next decision considers begin
+    needed = profile.max_unjustified_refusals
     for index, event in enumerate(history):
-        if event.reason_code not in profile.unjustified_reason_codes:
+        if not _counts(profile, event):
             continue
         pending = [p for p in pending if _days(p, event) < profile.window_days]
         pending.append(event)
-        if len(pending) == profile.max_unjustified_refusals:
+        if len(pending) >= needed and event.reason_code in profile.unjustified_reason_codes:
             considered = history[start : index + 1]
-            decisions.append(_decision(profile, counted=pending, considered=considered))
+            counted = pending[-needed:]
+            decisions.append(_decision(profile, counted=counted, considered=considered))
             pending, start = [], index + 1
+        elif len(pending) >= needed:
+            pending = pending[-(needed - 1) :] if needed > 1 else []
     return decisions
 
 
@@ -109,6 +115,12 @@ def _decision(
         suspended_from=suspended_from,
         suspended_until=ends - timedelta(days=1),
     )
+
+
+def _counts(profile: PolicyProfile, event: RefusalEvent) -> bool:
+    if event.reason_code in profile.unjustified_reason_codes:
+        return True
+    return profile.reason_test == "last_refusal" and profile.is_justified(event.reason_code)
 
 
 def _why_ignored(profile: PolicyProfile, event: RefusalEvent) -> IgnoredWhy:

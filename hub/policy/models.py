@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from hub.policy.profile import CertificateAction, PolicyProfile
 
-EVIDENCE_FORMAT = 1
+EVIDENCE_FORMAT = 2
 
 IgnoredWhy = Literal["justified", "unknown_reason_code", "outside_window"]
 """Why a refusal did not count: its reason is justified by the profile; its code is not in the
@@ -17,20 +17,46 @@ too long before the ones that did count."""
 
 
 @dataclass(frozen=True, slots=True)
+class OfferDetails:
+    """What the CSW sees of a refused offer: who offered what, when, and of which kind."""
+
+    kind: str
+    employer_name: str
+    occupation_code: str
+    offered_on: date
+
+    def to_evidence(self) -> dict[str, str]:
+        """The offer as JSON-ready data."""
+        return {
+            "offer_kind": self.kind,
+            "employer_name": self.employer_name,
+            "occupation_code": self.occupation_code,
+            "offered_on": self.offered_on.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RefusalEvent:
-    """One refused job offer; whether its reason is justified is the profile's call."""
+    """One refused offer (job, ALMP placement or training); whether its reason is justified
+    is the profile's call. ``offer`` is absent when EMIS sent the refusal without its offer."""
 
     offer_key: str
     refused_on: date
     reason_code: str
+    offer: OfferDetails | None = None
 
-    def to_evidence(self) -> dict[str, str]:
-        """The event as JSON-ready data."""
-        return {
+    def to_evidence(self, profile: PolicyProfile | None = None) -> dict[str, Any]:
+        """The event as JSON-ready data; with a profile, whether its reason is justified."""
+        evidence: dict[str, Any] = {
             "offer_key": self.offer_key,
             "refused_on": self.refused_on.isoformat(),
             "reason_code": self.reason_code,
         }
+        if profile is not None:
+            evidence["justified"] = profile.is_justified(self.reason_code)
+        if self.offer is not None:
+            evidence |= self.offer.to_evidence()
+        return evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +66,9 @@ class IgnoredRefusal:
     refusal: RefusalEvent
     why: IgnoredWhy
 
-    def to_evidence(self) -> dict[str, str]:
+    def to_evidence(self, profile: PolicyProfile | None = None) -> dict[str, Any]:
         """The event and the reason as JSON-ready data."""
-        return {**self.refusal.to_evidence(), "why": self.why}
+        return {**self.refusal.to_evidence(profile), "why": self.why}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +111,24 @@ class SuspensionDecision:
         return {
             "evidence_format": EVIDENCE_FORMAT,
             "profile": policy.code,
+            "profile_version": policy.version,
             "rule": policy.rule,
+            "decision": policy.decision,
             "legal_basis": policy.legal_basis,
             "legal_basis_confirmed": policy.legal_basis_confirmed,
             "policy": {
                 "max_unjustified_refusals": policy.max_unjustified_refusals,
                 "window_days": policy.window_days,
+                "reason_test": policy.reason_test,
                 "suspension_months": policy.suspension_months,
+                "suspension_months_bounds": list(policy.suspension_months_bounds),
                 "certificate_action": policy.certificate_action,
+                "eligible_categories": list(policy.eligible_categories),
                 "justified_reason_codes": sorted(policy.justified_reason_codes),
             },
-            "counted": [event.to_evidence() for event in self.counted],
-            "ignored": [event.to_evidence() for event in self.ignored],
+            "unconfirmed": sorted(policy.unconfirmed),
+            "counted": [event.to_evidence(policy) for event in self.counted],
+            "ignored": [event.to_evidence(policy) for event in self.ignored],
             "suspended_from": self.suspended_from.isoformat(),
             "suspended_until": self.suspended_until.isoformat(),
         }

@@ -16,6 +16,26 @@ from hub.mappings.codelists import CodeList, load_codelists
 PROFILE_DIR = Path(__file__).parent / "profiles"
 REASON_CODE_LIST = "refusal_reasons"
 
+DecisionMode = Literal["csw", "automatic"]
+"""Who decides a suspension: the social work centre (``csw``), or the rule itself at once."""
+
+ReasonTest = Literal["every_refusal", "last_refusal"]
+"""Whose reason decides: every counted refusal must be unjustified, or only the one that
+reaches the count (earlier refusals count whatever their reason)."""
+
+UNCONFIRMABLE = frozenset(
+    {
+        "max_unjustified_refusals",
+        "window_days",
+        "suspension_months",
+        "suspension_months_bounds",
+        "reason_test",
+        "certificate_action",
+        "eligible_categories",
+    }
+)
+"""The numbers and choices a profile may mark as stated by no source yet."""
+
 CertificateAction = Literal["revoke", "refuse"]
 """What happens to the unemployment certificate once a suspension starts.
 
@@ -35,10 +55,42 @@ class _ProfileFields(BaseModel):
     legal_basis: str = Field(min_length=1, description="the law a decision cites")
     legal_basis_confirmed: bool = Field(description="whether the ministry confirmed the citation")
     rule: str = Field(pattern=r"^[A-Z0-9-]{1,64}$", description="recorded by every decision")
+    version: str = Field(pattern=r"^[A-Za-z0-9._-]{1,32}$", description="recorded with each")
+    decision: DecisionMode = Field(default="csw", description="who confirms a proposal")
+    eligible_categories: tuple[str, ...] = Field(
+        default=("II",), min_length=1, description="benefit categories the scheme targets"
+    )
     max_unjustified_refusals: int = Field(ge=1, description="the Nth such refusal suspends")
     window_days: int = Field(ge=1, description="the N refusals fall inside this many days")
-    suspension_months: int = Field(ge=1)
+    reason_test: ReasonTest = "every_refusal"
+    suspension_months: int = Field(ge=1, description="the proposed length")
+    suspension_months_bounds: tuple[int, int] = Field(
+        description="the shortest and longest a CSW may decide; equal when the law sets it"
+    )
     certificate_action: CertificateAction
+    unconfirmed: tuple[str, ...] = Field(
+        default=(), description="fields no source states yet: printed in every decision"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        low, high = self.suspension_months_bounds
+        if not 1 <= low <= self.suspension_months <= high:
+            raise ValueError("suspension_months_bounds must hold suspension_months (min <= max)")
+        unknown = sorted(set(self.unconfirmed) - UNCONFIRMABLE)
+        if unknown:
+            raise ValueError(f"unconfirmed names unknown fields: {unknown}")
+        return self
+
+    @property
+    def law_sets_duration(self) -> bool:
+        """Whether the suspension's length is fixed (no end date for the CSW to choose)."""
+        low, high = self.suspension_months_bounds
+        return low == high
+
+    def is_eligible(self, category: str | None) -> bool:
+        """Whether a beneficiary of this category may be proposed for suspension."""
+        return category in self.eligible_categories
 
 
 class ProfileFile(_ProfileFields):

@@ -68,9 +68,21 @@ PLANTED_KEYS: dict[str, Callable[[dict[str, Any]], str]] = {
 """Kind -> the key of an entry of its list in ``manifest["planted"]``."""
 
 
-def expected_keys(kind: str, manifest: Mapping[str, Any], *, profile: str = "XK") -> set[str]:
-    """The keys of what a correct run finds of ``kind`` in a generated population."""
+def expected_keys(
+    kind: str,
+    manifest: Mapping[str, Any],
+    *,
+    profile: str = "XK",
+    confirmed: Iterable[str] | None = None,
+) -> set[str]:
+    """The keys of what a correct run finds of ``kind`` in a generated population.
+
+    ``confirmed``: the persons whose proposals a CSW has confirmed when the run looks (by
+    default every proposal of the profile, as when every proposal is confirmed).
+    """
     if kind == "suspension_not_applied":
+        if confirmed is not None:
+            return set(confirmed)
         return set(manifest["expected"]["suspensions"].get(profile, []))
     return {PLANTED_KEYS[kind](entry) for entry in manifest["planted"].get(kind, [])}
 
@@ -80,6 +92,7 @@ def score_against_manifest(
     manifest: Mapping[str, Any],
     *,
     profile: str = "XK",
+    confirmed: Iterable[str] | None = None,
 ) -> dict[str, Score]:
     """Precision and recall of every kind (1.0 when there is nothing to find, or nothing found).
 
@@ -87,7 +100,7 @@ def score_against_manifest(
     """
     scores: dict[str, Score] = {}
     for kind in KINDS:
-        expected = expected_keys(kind, manifest, profile=profile)
+        expected = expected_keys(kind, manifest, profile=profile, confirmed=confirmed)
         found = [FINDING_KEYS[kind](finding) for finding in findings_by_kind.get(kind, [])]
         right = sum(1 for key in found if key in expected)
         scores[kind] = Score(

@@ -3,6 +3,7 @@
 from hub import canonical
 from hub.access import models as access_models
 from hub.audit import models as audit_models
+from hub.decisions import models as decision_models
 from hub.identity import models as identity_models
 from hub.ingest import models as ingest_models
 from hub.reconcile import models as reconcile_models
@@ -12,6 +13,7 @@ __all__ = [
     "access_models",
     "audit_models",
     "canonical",
+    "decision_models",
     "identity_models",
     "ingest_models",
     "reconcile_models",

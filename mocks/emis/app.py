@@ -25,6 +25,7 @@ EMIS = SoapRegistry(
         "TerminateJobseeker": writes.terminate_jobseeker,
         "MoveToEndOfOfferList": writes.move_to_end_of_offer_list,
         "SetBenefitSuspensionFlag": writes.set_benefit_suspension_flag,
+        "ClearBenefitSuspensionFlag": writes.clear_benefit_suspension_flag,
         "RegisterReturneeReferral": writes.register_returnee_referral,
         "RecordAddressChange": writes.record_address_change,
     },

@@ -39,7 +39,13 @@ JOBSEEKER = RecordShape(
     "educationLevel",
     "returneeId",
     Field("socialAssistance", nested=RecordShape(NS, "category", "since", "caseNo")),
-    Field("benefitSuspension", nested=RecordShape(NS, "suspendedFrom", "rule", "decisionRef")),
+    Field(
+        "benefitSuspension",
+        nested=RecordShape(
+            NS, "suspendedFrom", "suspendedUntil", "rule", "decisionRef", "certificateAction"
+        ),
+    ),
+    Field("certificateIssuanceBlock", nested=RecordShape(NS, "blockedFrom", "decisionRef")),
     Field("offerList", nested=RecordShape(NS, "position", "offerId", "movedAt")),
     "updatedAt",
 )
@@ -54,6 +60,8 @@ CERTIFICATE = RecordShape(
     "status",
     "revokedOn",
     "revocationReason",
+    "decisionRef",
+    "reinstatedOn",
     "updatedAt",
 )
 
@@ -64,6 +72,7 @@ JOB_OFFER = RecordShape(
     "personalNo",
     "employerName",
     "occupationCode",
+    "offerKind",
     "offeredOn",
     "response",
     "refusalReasonCode",

@@ -20,6 +20,7 @@ from mocks.soap.reader import (
     PERSON_NAME,
     PERSONAL_NO,
     SEX,
+    SUSPENSION_END_REASON,
     SUSPENSION_RULE,
     RequestReader,
     iso_date,
@@ -31,10 +32,11 @@ _CATEGORY = one_of(("I", "II", "NONE"))
 _TERMINATION_REASON = one_of(("employed", "deceased"))
 _CASE_NO = pattern(r"SA-[0-9]{7}", "a case number SA-nnnnnnn")
 _RETURNEE_ID = pattern(r"RT-[0-9]{7}", "a returnee id RT-nnnnnnn")
+_CERTIFICATE_ACTION = one_of(("refuse", "revoke"))
 
 
 def set_social_assistance_status(emis: Emis, req: RequestReader) -> etree._Element:
-    """Record the social assistance category SAS reports for the person."""
+    """Record the social assistance category SAS reports for the person (NONE: no longer)."""
     personal_no = req.required("personalNo", PERSONAL_NO)
     status = {
         "category": req.required("category", _CATEGORY),
@@ -95,21 +97,88 @@ def move_to_end_of_offer_list(emis: Emis, req: RequestReader) -> etree._Element:
 
 
 def set_benefit_suspension_flag(emis: Emis, req: RequestReader) -> etree._Element:
-    """Flag the jobseeker whose social assistance was suspended for refusing offers."""
+    """Flag the jobseeker whose benefit was suspended and carry out the certificate consequence.
+
+    ``revoke`` revokes the person's valid certificates on the first suspended day;
+    ``refuse`` blocks issuance until the flag is cleared.
+    """
     personal_no = req.required("personalNo", PERSONAL_NO)
     suspension = {
         "suspended_from": req.required("suspendedFrom", iso_date),
+        "suspended_until": req.required("suspendedUntil", iso_date),
         "rule": req.required("rule", SUSPENSION_RULE),
         "decision_ref": req.required("decisionRef", DECISION_REF),
+        "certificate_action": req.required("certificateAction", _CERTIFICATE_ACTION),
     }
+    if suspension["suspended_until"] < suspension["suspended_from"]:
+        raise InvalidRequest(
+            "suspendedUntil must not be before suspendedFrom", field="suspendedUntil"
+        )
+    starts, decision_ref = suspension["suspended_from"], suspension["decision_ref"]
 
     def apply(received_at: str) -> dict[str, str]:
         jobseeker = emis.current_jobseeker(personal_no)
         jobseeker["benefit_suspension"] = suspension
+        if suspension["certificate_action"] == "refuse":
+            block = {"blocked_from": starts, "decision_ref": decision_ref}
+            jobseeker["certificate_issuance_block"] = block
         emis.store.upsert("jobseekers", jobseeker, changed_at=received_at)
+        if suspension["certificate_action"] == "revoke":
+            revoked = {
+                "status": "revoked",
+                "revoked_on": starts,
+                "revocation_reason": "refused_offers",
+                "decision_ref": decision_ref,
+                "reinstated_on": None,
+            }
+            _update_certificates(emis, personal_no, {"status": "valid"}, revoked, received_at)
         return {}
 
     return emis.gate.apply(req, apply)
+
+
+def clear_benefit_suspension_flag(emis: Emis, req: RequestReader) -> etree._Element:
+    """Clear what ``decisionRef`` set: the flag, the issuance block, and (appeal) the revocation."""
+    personal_no = req.required("personalNo", PERSONAL_NO)
+    decision_ref = req.required("decisionRef", DECISION_REF)
+    cleared_on = req.required("clearedOn", iso_date)
+    reason = req.required("reason", SUSPENSION_END_REASON)
+
+    def apply(received_at: str) -> dict[str, str]:
+        emis.current_jobseeker(personal_no)  # PersonNotFound without a registration
+        for jobseeker in emis.store.find("jobseekers", "personal_no", personal_no):
+            cleared = {
+                name: None
+                for name in ("benefit_suspension", "certificate_issuance_block")
+                if (jobseeker.get(name) or {}).get("decision_ref") == decision_ref
+            }
+            if cleared:
+                emis.store.upsert("jobseekers", jobseeker | cleared, changed_at=received_at)
+        if reason == "appeal_overturned":
+            revoked_by_it = {"status": "revoked", "decision_ref": decision_ref}
+            reinstated = {
+                "status": "valid",
+                "revoked_on": None,
+                "revocation_reason": None,
+                "reinstated_on": cleared_on,
+            }
+            _update_certificates(emis, personal_no, revoked_by_it, reinstated, received_at)
+        return {}
+
+    return emis.gate.apply(req, apply)
+
+
+def _update_certificates(
+    emis: Emis,
+    personal_no: str,
+    matching: dict[str, str],
+    changes: dict[str, str | None],
+    received_at: str,
+) -> None:
+    """Apply ``changes`` to the person's certificates whose fields equal ``matching``."""
+    for certificate in emis.of_person("certificates", personal_no, "issued_on"):
+        if all(certificate.get(name) == value for name, value in matching.items()):
+            emis.store.upsert("certificates", certificate | changes, changed_at=received_at)
 
 
 def register_returnee_referral(emis: Emis, req: RequestReader) -> etree._Element:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mocks.sas.records import BENEFICIARY, CERTIFICATE, CONTRACT, DECISION, INCOME, PAYMENT, REFUSAL
+from mocks.sas.records import (
+    BENEFICIARY,
+    CERTIFICATE,
+    CONTRACT,
+    DECISION,
+    INCOME,
+    JOBSEEKER_PROFILE,
+    PAYMENT,
+    REFUSAL,
+)
 from mocks.sas.registry import Sas
 from mocks.soap.faults import PersonNotFound
 from mocks.soap.reader import PERSONAL_NO, RequestReader
@@ -13,7 +22,10 @@ LAST_PAYMENTS = 12
 
 
 def get_beneficiary(sas: Sas, req: RequestReader) -> etree._Element:
-    """The person's case, its decisions and last payments, and what SAS received about them."""
+    """The person's case, its decisions and last payments, and what SAS received about them.
+
+    The case shows its suspension while one stands, and each member's date of death.
+    """
     personal_no = req.required("personalNo", PERSONAL_NO)
     req.done()
     found = sas.case_of(personal_no)
@@ -25,7 +37,8 @@ def get_beneficiary(sas: Sas, req: RequestReader) -> etree._Element:
             ("income", INCOME, "incomes"),
         )
     ]
-    if found is None and not any(records for _tag, _shape, records in received):
+    profile = sas.profile_of(personal_no)
+    if found is None and profile is None and not any(records for _, _, records in received):
         raise PersonNotFound("SAS holds nothing about this personal number", field="personalNo")
     response = CONTRACT.element("GetBeneficiaryResponse")
     if found is not None:
@@ -42,6 +55,8 @@ def get_beneficiary(sas: Sas, req: RequestReader) -> etree._Element:
     for tag, shape, records in received:
         for record in records:
             shape.render(response, tag, record)
+    if profile is not None:
+        JOBSEEKER_PROFILE.render(response, "jobseekerProfile", profile)
     return response
 
 

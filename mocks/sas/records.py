@@ -32,7 +32,18 @@ BENEFICIARY = RecordShape(
     "municipalityCode",
     "cswOffice",
     "address",
-    Field("familyMember", "family_members", RecordShape(NS, "personalNo", "relation"), many=True),
+    Field(
+        "familyMember",
+        "family_members",
+        RecordShape(NS, "personalNo", "relation", "dateOfDeath"),
+        many=True,
+    ),
+    Field(
+        "suspension",
+        nested=RecordShape(
+            NS, "suspendedFrom", "suspendedUntil", "rule", "decisionRef", "decidedBy"
+        ),
+    ),
     "updatedAt",
 )
 
@@ -45,9 +56,14 @@ DECISION = RecordShape(
     "decidedOn",
     "monthlyAmount",
     "effectiveFrom",
+    "effectiveUntil",
     "stopReason",
     "rule",
     "decisionRef",
+    "decidedBy",
+    "liftReason",
+    "arrearsFrom",
+    "arrearsUntil",
     Field("offerId", "offer_ids", many=True),
     "updatedAt",
 )
@@ -70,12 +86,40 @@ CERTIFICATE = RecordShape(
 )
 
 REFUSAL = RecordShape(
-    NS, "offerId", "personalNo", "refusedOn", "reasonCode", "receivedAt", "updatedAt"
+    NS,
+    "offerId",
+    "personalNo",
+    "refusedOn",
+    "reasonCode",
+    "offerKind",
+    "employerName",
+    "occupationCode",
+    "offeredOn",
+    "receivedAt",
+    "updatedAt",
 )
 
 INCOME = RecordShape(
     NS, "incomeId", "personalNo", "employerTin", "period", "grossWage", "receivedAt", "updatedAt"
 )
+
+JOBSEEKER_PROFILE = RecordShape(
+    NS,
+    "personalNo",
+    "educationLevel",
+    "employmentStatus",
+    "statusSince",
+    "terminationReason",
+    "profilingSegment",
+    Field(
+        "almpMeasure",
+        "almp_measures",
+        RecordShape(NS, "measureCode", "startDate", "endDate"),
+        many=True,
+    ),
+    "receivedAt",
+)
+"""Profiles are kept beside the store, outside the change feed (see ``Sas.profiles``)."""
 
 FEED = (
     FeedKind("beneficiaries", "beneficiary", BENEFICIARY),

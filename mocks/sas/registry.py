@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 
 from mocks.core.app import RegistryContext
@@ -13,6 +14,7 @@ from mocks.soap.state import IdSequence
 from mocks.soap.writes import WriteGate
 
 _STATUS_RANK = {"active": 2, "suspended": 1, "closed": 0}
+_NO_CASE = "the person belongs to no social assistance case"
 
 
 class Sas:
@@ -27,33 +29,57 @@ class Sas:
             "SD-", 7, (r["decision_no"] for r in self.store.all("decisions"))
         )
         self.income_ids = IdSequence("SI-", 8, (r["income_id"] for r in self.store.all("incomes")))
-        # Family composition never changes through the contract, so one index built
-        # at start-up finds the cases a person belongs to as a member.
+        # Family composition never changes through the contract (a death only marks a
+        # member), so one index built at start-up finds the cases of a member.
         self._member_of: dict[str, set[str]] = defaultdict(set)
         for case in cases:
             for member in case["family_members"] or ():
                 self._member_of[member["personal_no"]].add(case["case_no"])
+        # Profiles are replaced, never listed as changes: they live beside the store.
+        self._profiles: dict[str, Record] = {}
+        self._profiles_lock = threading.Lock()
 
-    def case_of(self, personal_no: str) -> tuple[Record, str] | None:
-        """The person's case (an active one first, then the latest) and role in it."""
+    def cases_of(self, personal_no: str) -> list[Record]:
+        """Every case the person belongs to, as applicant or member, in case-number order."""
         applicant_of = self.store.find("beneficiaries", "personal_no", personal_no)
         cases = {case["case_no"]: case for case in applicant_of}
         for case_no in self._member_of.get(personal_no, ()):
             if case_no not in cases and (case := self.store.get("beneficiaries", case_no)):
                 cases[case_no] = case
+        return [cases[case_no] for case_no in sorted(cases)]
+
+    def case_of(self, personal_no: str) -> tuple[Record, str] | None:
+        """The person's case (an active one first, then the latest) and role in it."""
+        cases = self.cases_of(personal_no)
         if not cases:
             return None
-        case = max(cases.values(), key=_preference)
+        case = max(cases, key=_preference)
         return case, "applicant" if case["personal_no"] == personal_no else "member"
 
     def require_case(self, personal_no: str) -> tuple[Record, str]:
         """Like :meth:`case_of`, answering PersonNotFound when the person has no case."""
         found = self.case_of(personal_no)
         if found is None:
-            raise PersonNotFound(
-                "the person belongs to no social assistance case", field="personalNo"
-            )
+            raise PersonNotFound(_NO_CASE, field="personalNo")
         return found
+
+    def require_cases(self, personal_no: str) -> list[Record]:
+        """Like :meth:`cases_of`, answering PersonNotFound when the person has no case."""
+        cases = self.cases_of(personal_no)
+        if not cases:
+            raise PersonNotFound(_NO_CASE, field="personalNo")
+        return cases
+
+    def keep_profile(self, profile: Record) -> None:
+        """Replace the person's jobseeker profile with ``profile``."""
+        with self._profiles_lock:
+            self._profiles[str(profile["personal_no"])] = dict(profile)
+
+    def profile_of(self, personal_no: str) -> Record | None:
+        """The latest jobseeker profile received for the person, or None."""
+        with self._profiles_lock:
+            profile = self._profiles.get(personal_no)
+            return dict(profile) if profile is not None else None
 
     def of_person(self, kind: str, personal_no: str) -> list[Record]:
         """The person's certificate copies, refusals or incomes, in order of receipt."""

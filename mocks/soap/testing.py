@@ -2,7 +2,8 @@
 
 zeep makes the calls a client would make; :func:`raw_call` sends the same zeep-built
 envelope with httpx and returns the answer's XML, so a test can validate it against
-the contract's XSD.
+the contract's XSD; :func:`hand_built_call` sends what zeep would refuse to build
+(a client of an older contract, say).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lxml import etree
 
 from mocks.core.auth import AuthConfig
 from mocks.soap.contract import Contract
-from mocks.soap.envelope import BODY
+from mocks.soap.envelope import BODY, ENVELOPE, SOAP_ENV
 
 
 def credentials(auth: AuthConfig | None) -> dict[str, str]:
@@ -73,6 +74,33 @@ def raw_call(
     body = etree.fromstring(response.content).find(BODY)
     assert body is not None, "the answer has no soap:Body"
     return response.status_code, body[0]
+
+
+def hand_built_call(
+    base_url: str,
+    contract: Contract,
+    operation: str,
+    fields: dict[str, str],
+    *,
+    auth: AuthConfig | None = None,
+) -> tuple[int, dict[str, str]]:
+    """HTTP status and the typed fault detail (element and fields) answering a request
+    built field by field, in the given order; an empty detail when the call succeeded."""
+    envelope = etree.Element(ENVELOPE, nsmap={"soap": SOAP_ENV})
+    request = etree.SubElement(etree.SubElement(envelope, BODY), contract.qname(operation))
+    for name, value in fields.items():
+        etree.SubElement(request, contract.qname(name)).text = value
+    response = httpx.post(
+        f"{base_url}{contract.path}",
+        content=etree.tostring(envelope),
+        headers={"Content-Type": "text/xml; charset=utf-8", **credentials(auth)},
+    )
+    detail = etree.fromstring(response.content).find(f"{BODY}/{{{SOAP_ENV}}}Fault/detail")
+    if detail is None or not len(detail):
+        return response.status_code, {}
+    typed = detail[0]
+    found = {etree.QName(child).localname: child.text or "" for child in typed}
+    return response.status_code, {"element": etree.QName(typed).localname, **found}
 
 
 def fault_detail(fault: zeep.exceptions.Fault) -> dict[str, str]:

@@ -317,9 +317,13 @@ def test_exactly_the_persons_the_policy_suspends_carry_a_suspension_flag(
     flags = {pn: _get(clients, SA, pn).json()["suspension"] for pn in asked}
     assert {pn for pn, flag in flags.items() if flag is not None} == data.suspended
     for personal_no in data.suspended:
-        assert flags[personal_no] == decided[personal_no]
-        assert flags[personal_no]["policy_profile"] == "XK"
-        assert flags[personal_no]["status"] == "decided"
+        flag = flags[personal_no]
+        assert {key: flag[key] for key in decided[personal_no]} == decided[personal_no]
+        assert flag["policy_profile"] == "XK"
+        assert flag["status"] == "confirmed"
+        assert flag["decided_by"] == "csw-test"
+        assert flag["appeal_pending"] is False
+        assert flag["suspended_until"] > flag["suspended_from"]
 
 
 def _decided_suspensions(engine: Engine) -> dict[str, Record]:
@@ -361,7 +365,17 @@ def test_certificate_status_is_what_emis_holds(
     personal_no = choose(data)
     response = _get(clients, CERTIFICATE, personal_no)
     assert response.status_code == 200, response.text
-    assert response.json() == expected_certificate(data, personal_no, utc_now().date())
+    answer = response.json()
+    consequence = answer.pop("consequence")
+    expected = expected_certificate(data, personal_no, utc_now().date())
+    expected.pop("consequence", None)
+    assert answer == expected
+    # a confirmed suspension's certificate consequence is shown with its decision (XK: refuse)
+    if personal_no in data.suspended:
+        assert consequence["action"] == "refuse"
+        assert consequence["suspension"]["status"] == "confirmed"
+    else:
+        assert consequence is None
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from hub.connectors.delivery import (
     Acknowledgement,
     WriteContract,
     WriteOperation,
+    WriteRecord,
     validate_write,
 )
 from hub.connectors.registry import open_connector, open_writer
@@ -112,11 +113,16 @@ def _healed(own_registries: RunningRegistries) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Case:
-    """A write, whose record to look up afterwards, and how the change shows there."""
+    """A write, whose record to look up afterwards, and how the change shows there.
+
+    ``before`` is a write (operation, payload) sent first to the same registry, for
+    operations that undo an earlier one.
+    """
 
     payload: Record
     personal_no: str
     shows: Callable[[Record, Acknowledgement], bool]
+    before: tuple[str, Record] | None = None
 
 
 def _jobseeker(answer: Record) -> Record:
@@ -148,16 +154,47 @@ def move_to_end_of_offer_list(p: People) -> Case:
     return Case(payload, pn, lambda a, _: _jobseeker(a)["offerList"]["offerId"] == offer)
 
 
-def set_benefit_suspension_flag(p: People) -> Case:
-    pn = p.jobseekers[3]["personal_no"]
-    payload = {
+def _flag(pn: str, decision_ref: str, action: str) -> Record:
+    return {
         "personalNo": pn,
         "suspendedFrom": "2026-11-01",
+        "suspendedUntil": "2027-01-31",
         "rule": "XK-REFUSALS-2",
-        "decisionRef": "CSW-07/2026/118",
+        "decisionRef": decision_ref,
+        "certificateAction": action,
     }
+
+
+def set_benefit_suspension_flag(p: People) -> Case:
+    pn = p.jobseekers[3]["personal_no"]
+    payload = _flag(pn, "CSW-07/2026/118", "refuse")
     return Case(
-        payload, pn, lambda a, _: _jobseeker(a)["benefitSuspension"]["rule"] == "XK-REFUSALS-2"
+        payload,
+        pn,
+        lambda a, _: (
+            _jobseeker(a)["benefitSuspension"]["suspendedUntil"] == date(2027, 1, 31)
+            and _jobseeker(a)["certificateIssuanceBlock"]["decisionRef"] == "CSW-07/2026/118"
+        ),
+    )
+
+
+def clear_benefit_suspension_flag(p: People) -> Case:
+    pn = p.jobseekers[8]["personal_no"]
+    payload = {
+        "personalNo": pn,
+        "decisionRef": "CSW-07/2026/119",
+        "clearedOn": "2026-12-10",
+        "reason": "appeal_overturned",
+    }
+    flag = _flag(pn, "CSW-07/2026/119", "revoke")
+    return Case(
+        payload,
+        pn,
+        lambda a, _: (
+            _jobseeker(a)["benefitSuspension"] is None
+            and not any(c["decisionRef"] and c["status"] == "revoked" for c in a["certificate"])
+        ),
+        before=("SetBenefitSuspensionFlag", flag),
     )
 
 
@@ -213,21 +250,114 @@ def record_unemployment_certificate(p: People) -> Case:
 
 def record_job_offer_refusal(p: People) -> Case:
     pn = p.jobseekers[5]["personal_no"]
-    offer = p.offers[pn]["offer_id"]
-    payload = {"offerId": offer, "personalNo": pn, "refusedOn": "2026-10-03", "reasonCode": "R10"}
-    return Case(payload, pn, lambda a, _: any(r["offerId"] == offer for r in a["refusal"]))
+    offer = p.offers[pn]
+    payload = {
+        "offerId": offer["offer_id"],
+        "personalNo": pn,
+        "refusedOn": "2026-10-03",
+        "reasonCode": "R10",
+        "offerKind": offer["offer_kind"],
+        "employerName": offer["employer_name"],
+        "occupationCode": offer["occupation_code"],
+        "offeredOn": offer["offered_on"],
+    }
+    return Case(
+        payload,
+        pn,
+        lambda a, _: any(
+            (r["offerId"], r["offerKind"]) == (offer["offer_id"], offer["offer_kind"])
+            for r in a["refusal"]
+        ),
+    )
+
+
+def _suspension(pn: str, decision_ref: str) -> Record:
+    return {
+        "personalNo": pn,
+        "suspendedFrom": "2026-11-01",
+        "suspendedUntil": "2027-01-31",
+        "rule": "XK-REFUSALS-2",
+        "decisionRef": decision_ref,
+        "decidedBy": "CSW-07",
+        "offerId": ["JO-0000001", "JO-0000002"],
+    }
 
 
 def set_benefit_suspension(p: People) -> Case:
     pn = p.cases[0]["personal_no"]
+    payload = _suspension(pn, "HUB-2026-0001")
+    return Case(
+        payload,
+        pn,
+        lambda a, _: (
+            a["beneficiary"]["status"] == "suspended"
+            and a["beneficiary"]["suspension"]["suspendedUntil"] == date(2027, 1, 31)
+        ),
+    )
+
+
+def lift_benefit_suspension(p: People) -> Case:
+    pn = p.cases[6]["personal_no"]
     payload = {
         "personalNo": pn,
-        "suspendedFrom": "2026-11-01",
-        "rule": "XK-REFUSALS-2",
-        "decisionRef": "HUB-2026-0001",
-        "offerId": ["JO-0000001", "JO-0000002"],
+        "decisionRef": "HUB-2026-0002",
+        "liftedOn": "2026-12-10",
+        "reason": "appeal_overturned",
+        "arrearsFrom": "2026-11-01",
+        "arrearsUntil": "2026-12-09",
     }
-    return Case(payload, pn, lambda a, _: a["beneficiary"]["status"] == "suspended")
+    return Case(
+        payload,
+        pn,
+        lambda a, _: (
+            a["beneficiary"]["status"] == "active"
+            and (a["decision"][-1]["kind"], a["decision"][-1]["arrearsUntil"])
+            == ("lift", date(2026, 12, 9))
+        ),
+        before=("SetBenefitSuspension", _suspension(pn, "HUB-2026-0002")),
+    )
+
+
+def record_death(p: People) -> Case:
+    case = next(c for c in p.cases[7:] if len(c["family_members"]) > 1)
+    member = next(
+        m["personal_no"] for m in case["family_members"] if m["personal_no"] != case["personal_no"]
+    )
+    payload = {"personalNo": member, "dateOfDeath": "2026-10-02"}
+    return Case(
+        payload,
+        case["personal_no"],
+        lambda a, _: (
+            a["beneficiary"]["status"] == case["status"]
+            and {m["personalNo"]: m["dateOfDeath"] for m in a["beneficiary"]["familyMember"]}[
+                member
+            ]
+            == date(2026, 10, 2)
+        ),
+    )
+
+
+def record_jobseeker_profile(p: People) -> Case:
+    pn = p.jobseekers[9]["personal_no"]
+    payload = {
+        "personalNo": pn,
+        "educationLevel": "primary",
+        "employmentStatus": "registered",
+        "statusSince": "2025-03-01",
+        "profilingSegment": "average",
+        "almpMeasure": [
+            {"measureCode": "OJT", "startDate": "2025-05-01", "endDate": "2025-10-31"},
+            {"measureCode": "WAGE_SUBSIDY", "startDate": date(2026, 3, 1)},
+        ],
+    }
+    return Case(
+        payload,
+        pn,
+        lambda a, _: (
+            [m["measureCode"] for m in a["jobseekerProfile"]["almpMeasure"]]
+            == ["OJT", "WAGE_SUBSIDY"]
+        ),
+    )
 
 
 def record_income(p: People) -> Case:
@@ -296,11 +426,15 @@ WRITES: list[tuple[RegistryName, str, Callable[[People], Case]]] = [
     ("emis", "TerminateJobseeker", terminate_jobseeker),
     ("emis", "MoveToEndOfOfferList", move_to_end_of_offer_list),
     ("emis", "SetBenefitSuspensionFlag", set_benefit_suspension_flag),
+    ("emis", "ClearBenefitSuspensionFlag", clear_benefit_suspension_flag),
     ("emis", "RegisterReturneeReferral", register_returnee_referral),
     ("emis", "RecordAddressChange", emis_record_address_change),
     ("sas", "RecordUnemploymentCertificate", record_unemployment_certificate),
     ("sas", "RecordJobOfferRefusal", record_job_offer_refusal),
     ("sas", "SetBenefitSuspension", set_benefit_suspension),
+    ("sas", "LiftBenefitSuspension", lift_benefit_suspension),
+    ("sas", "RecordDeath", record_death),
+    ("sas", "RecordJobseekerProfile", record_jobseeker_profile),
     ("sas", "RecordIncome", record_income),
     ("sas", "StopBenefits", stop_benefits),
     ("sas", "RecordAddressChange", sas_record_address_change),
@@ -328,6 +462,8 @@ def test_a_write_is_applied_once_shows_in_the_registry_and_a_replay_is_a_duplica
 ) -> None:
     case, key = build(people), new_key()
     writer = open_writer(registry, settings)
+    if case.before is not None:
+        writer.send(*case.before, idempotency_key=new_key())
     applied, replayed = writes_counted(own_registries, registry)
 
     ack = writer.send(operation, case.payload, idempotency_key=key)
@@ -495,6 +631,47 @@ REFUSED: list[tuple[RegistryName, str, Record, str]] = [
         "PersonNotFound",
     ),
     (
+        "sas",
+        "LiftBenefitSuspension",
+        {
+            "personalNo": UNKNOWN_PN,
+            "decisionRef": "HUB-2026-0009",
+            "liftedOn": "2026-12-01",
+            "reason": "ended",
+        },
+        "PersonNotFound",
+    ),
+    (
+        "sas",
+        "RecordDeath",
+        {"personalNo": UNKNOWN_PN, "dateOfDeath": "2026-10-01"},
+        "PersonNotFound",
+    ),
+    (
+        "emis",
+        "ClearBenefitSuspensionFlag",
+        {
+            "personalNo": UNKNOWN_PN,
+            "decisionRef": "HUB-2026-0009",
+            "clearedOn": "2026-12-01",
+            "reason": "ended",
+        },
+        "PersonNotFound",
+    ),
+    (
+        "sas",
+        "LiftBenefitSuspension",
+        {
+            "personalNo": UNKNOWN_PN,
+            "decisionRef": "HUB-2026-0009",
+            "liftedOn": "2026-12-01",
+            "reason": "ended",
+            "arrearsFrom": "2026-11-01",
+            "arrearsUntil": "2026-11-30",
+        },
+        "InvalidRequest",
+    ),
+    (
         "cms",
         "CloseCase",
         {"returnee_id": "RT-9999999", "reason": "other", "effective_date": "2026-10-01"},
@@ -574,6 +751,13 @@ WARM_UP: dict[str, tuple[str, Record]] = {
 
 # ---------------------------------------------------------------- refused before any request
 
+PROFILE: Record = {
+    "personalNo": UNKNOWN_PN,
+    "educationLevel": "none",
+    "employmentStatus": "registered",
+    "statusSince": "2026-01-01",
+}
+
 NEVER_SENT: list[tuple[RegistryName, str, Record, str, str]] = [
     ("emis", "GetJobseeker", {"personalNo": UNKNOWN_PN}, "operation", "a read"),
     ("emis", "RecordIncome", {"personalNo": UNKNOWN_PN}, "operation", "another registry's"),
@@ -616,12 +800,68 @@ NEVER_SENT: list[tuple[RegistryName, str, Record, str, str]] = [
         {
             "personalNo": UNKNOWN_PN,
             "suspendedFrom": "2026-10-01",
+            "suspendedUntil": "2026-12-31",
             "rule": "XK",
             "decisionRef": "D",
             "offerId": "JO-0000001",
         },
         "payload.offerId",
         "one value for a list",
+    ),
+    (
+        "sas",
+        "SetBenefitSuspension",
+        {"personalNo": UNKNOWN_PN, "suspendedFrom": "2026-10-01", "rule": "XK", "decisionRef": "D"},
+        "payload.suspendedUntil",
+        "a suspension without its end",
+    ),
+    (
+        "emis",
+        "SetBenefitSuspensionFlag",
+        {
+            "personalNo": UNKNOWN_PN,
+            "suspendedFrom": "2026-10-01",
+            "suspendedUntil": "2026-12-31",
+            "rule": "XK",
+            "decisionRef": "D",
+        },
+        "payload.certificateAction",
+        "a flag without its certificate action",
+    ),
+    (
+        "sas",
+        "RecordJobseekerProfile",
+        {**PROFILE, "almpMeasure": {"measureCode": "OJT", "startDate": "2026-01-01"}},
+        "payload.almpMeasure",
+        "one record for a list",
+    ),
+    (
+        "sas",
+        "RecordJobseekerProfile",
+        {**PROFILE, "almpMeasure": ["OJT"]},
+        "payload.almpMeasure[0]",
+        "a value for a record",
+    ),
+    (
+        "sas",
+        "RecordJobseekerProfile",
+        {**PROFILE, "almpMeasure": [{"measureCode": "OJT", "startDate": "2026-01-01"}, {}]},
+        "payload.almpMeasure[1].measureCode",
+        "a record without a required field",
+    ),
+    (
+        "sas",
+        "RecordJobseekerProfile",
+        {**PROFILE, "almpMeasure": [{"measureCode": "OJT", "startDate": "2026-01-01", "x": 1}]},
+        "payload.almpMeasure[0].x",
+        "a record with an unknown field",
+    ),
+    (
+        "sas",
+        "RecordJobseekerProfile",
+        {**PROFILE, "almpMeasure": [{"measureCode": "OJT", "startDate": "01.01.2026"}]},
+        "payload.almpMeasure[0].startDate",
+        "a record with a bad date",
     ),
     (
         "cms",
@@ -759,8 +999,27 @@ def _soap_operations(registry: str) -> dict[str, WriteOperation]:
             optional=_names(fields, "minOccurs", "0"),
             dates=_names(fields, "type", "xs:date"),
             repeated=_names(fields, "maxOccurs", "unbounded"),
+            records=tuple(_record(xsd, f) for f in fields if _complex(xsd, f) is not None),
         )
     return declared
+
+
+def _complex(xsd: etree._ElementTree, field: etree._Element) -> etree._Element | None:
+    """The named complexType a field's type refers to, if it is one."""
+    local = str(field.get("type", "")).removeprefix("tns:")
+    return xsd.find(f"{XS}complexType[@name='{local}']")
+
+
+def _record(xsd: etree._ElementTree, field: etree._Element) -> WriteRecord:
+    complex_type = _complex(xsd, field)
+    assert complex_type is not None
+    fields = list(complex_type.iter(f"{XS}element"))
+    return WriteRecord(
+        name=str(field.get("name")),
+        required=_names(fields, "minOccurs", "0", negate=True),
+        optional=_names(fields, "minOccurs", "0"),
+        dates=_names(fields, "type", "xs:date"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -777,6 +1036,9 @@ def test_the_soap_write_tables_follow_the_wsdl(
         assert set(spec.optional) == set(expected.optional), spec.name
         assert set(spec.dates) == set(expected.dates), spec.name
         assert set(spec.repeated) == set(expected.repeated), spec.name
+        assert {r.name: (set(r.required), set(r.optional), set(r.dates)) for r in spec.records} == {
+            r.name: (set(r.required), set(r.optional), set(r.dates)) for r in expected.records
+        }, spec.name
 
 
 def test_the_cms_write_table_follows_the_openapi_contract() -> None:

@@ -13,11 +13,18 @@ import httpx
 import pytest
 import zeep
 import zeep.exceptions
+from lxml import etree
 
 from mocks.core.server import DEMO_AUTH, serve_app
 from mocks.emis.app import create_app
 from mocks.emis.records import CONTRACT
-from mocks.soap.testing import fault_detail, raw_call, validate_feed, zeep_client
+from mocks.soap.testing import (
+    fault_detail,
+    hand_built_call,
+    raw_call,
+    validate_feed,
+    zeep_client,
+)
 from tests.conftest import Population
 
 AUTH = DEMO_AUTH["emis"]
@@ -70,6 +77,54 @@ def _read_feed(client: zeep.Client, since: str | None = None) -> list[Any]:
             return changes
 
 
+def _with_valid_certificate(population: Population, skip: int) -> dict[str, Any]:
+    """An active jobseeker registered once who holds a valid certificate, from the end of
+    the file (``skip`` others passed over), so that no other test touches them."""
+    jobseekers = _records(population, "jobseekers")
+    registrations = Counter(j["personal_no"] for j in jobseekers)
+    valid = {
+        c["personal_no"] for c in _records(population, "certificates") if c["status"] == "valid"
+    }
+    candidates = [
+        j
+        for j in reversed(jobseekers)
+        if j["status"] == "active"
+        and registrations[j["personal_no"]] == 1
+        and j["personal_no"] in valid
+    ]
+    chosen: dict[str, Any] = candidates[skip]
+    return chosen
+
+
+def _valid_answer(client: zeep.Client, url: str, personal_no: str) -> None:
+    """GetJobseeker of the person, as raw XML, follows the published XSD."""
+    status, payload = raw_call(
+        client, url, CONTRACT, "GetJobseeker", auth=AUTH, personalNo=personal_no
+    )
+    assert status == 200, etree.tostring(payload)
+    CONTRACT.schema().assertValid(payload)
+
+
+def _flag(personal_no: str, decision_ref: str, action: str) -> dict[str, Any]:
+    return {
+        "personalNo": personal_no,
+        "suspendedFrom": date(2026, 11, 1),
+        "suspendedUntil": date(2027, 1, 31),
+        "rule": "XK-REFUSALS-2",
+        "decisionRef": decision_ref,
+        "certificateAction": action,
+    }
+
+
+def _clear(personal_no: str, decision_ref: str, reason: str) -> dict[str, Any]:
+    return {
+        "personalNo": personal_no,
+        "decisionRef": decision_ref,
+        "clearedOn": date(2026, 12, 10),
+        "reason": reason,
+    }
+
+
 @pytest.fixture(scope="module")
 def reader_url(population: Population) -> Iterator[str]:
     """An EMIS nobody writes to."""
@@ -118,6 +173,9 @@ def test_get_jobseeker_returns_registration_certificates_offers_and_refusal_reas
     assert {o.offerId: o.refusalReasonCode for o in answer.jobOffer} == {
         o["offer_id"]: o["refusal_reason_code"] for o in offers
     }
+    assert {o.offerId: o.offerKind for o in answer.jobOffer} == {
+        o["offer_id"]: o["offer_kind"] for o in offers
+    }
     certificates = [
         c["certificate_no"]
         for c in _records(population, "certificates")
@@ -135,6 +193,9 @@ def test_whole_change_feed_pages_through_and_matches_the_manifest(
     assert Counter(c.kind for c in changes) == Counter({k: n for k, n in expected.items() if n})
     assert [c.seq for c in changes] == list(range(1, len(changes) + 1))
     assert all(getattr(c, c.kind) is not None for c in changes)
+    kinds = Counter(c.jobOffer.offerKind for c in changes if c.kind == "jobOffer")
+    assert set(kinds) == {"job_offer", "almp", "training"}
+    assert kinds["job_offer"] > kinds["almp"] > kinds["training"]
     last = reader.service.GetChanges(since=str(changes[-1].seq))
     assert (last.change, last.nextCursor, last.hasMore) == ([], str(changes[-1].seq), False)
 
@@ -275,8 +336,10 @@ def test_offer_list_suspension_flag_and_address_change_update_the_jobseeker(
         idempotencyKey=_key(),
         personalNo=personal_no,
         suspendedFrom=date(2026, 11, 1),
+        suspendedUntil=date(2027, 1, 31),
         rule="XK-REFUSALS-2",
         decisionRef="URA-SUSP-0001",
+        certificateAction="refuse",
     )
     writer.service.RecordAddressChange(
         idempotencyKey=_key(),
@@ -292,6 +355,7 @@ def test_offer_list_suspension_flag_and_address_change_update_the_jobseeker(
         "XK-REFUSALS-2",
         "URA-SUSP-0001",
     )
+    assert current.benefitSuspension.suspendedUntil == date(2027, 1, 31)
     assert (current.municipalityCode, current.officeCode) == ("05", "EO-05")
     assert current.address == "Rruga e Dëshmorëve 12"
 
@@ -381,6 +445,192 @@ def test_invalid_write_fields_are_named(
         writer.service.SetSocialAssistanceStatus(**request)
     detail = fault_detail(caught.value)
     assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", field)
+
+
+def test_a_revoking_flag_revokes_the_certificate_and_an_overturned_appeal_reinstates_it(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    jobseeker = _with_valid_certificate(population, 0)
+    personal_no = jobseeker["personal_no"]
+    [certificate_no] = [
+        c.certificateNo
+        for c in writer.service.GetJobseeker(personalNo=personal_no).certificate
+        if c.status == "valid"
+    ]
+    feed_before = str(_stats(writer_url)["feed_length"])
+
+    writer.service.SetBenefitSuspensionFlag(
+        idempotencyKey=_key(), **_flag(personal_no, "CSW-07/2026/301", "revoke")
+    )
+
+    answer = writer.service.GetJobseeker(personalNo=personal_no)
+    flag = answer.jobseeker.benefitSuspension
+    assert (flag.suspendedFrom, flag.suspendedUntil, flag.certificateAction) == (
+        date(2026, 11, 1),
+        date(2027, 1, 31),
+        "revoke",
+    )
+    assert answer.jobseeker.certificateIssuanceBlock is None
+    [revoked] = [c for c in answer.certificate if c.certificateNo == certificate_no]
+    assert (revoked.status, revoked.revokedOn, revoked.revocationReason, revoked.decisionRef) == (
+        "revoked",
+        date(2026, 11, 1),
+        "refused_offers",
+        "CSW-07/2026/301",
+    )
+    changes = _read_feed(writer, since=feed_before)
+    assert [c.kind for c in changes] == ["jobseeker", "certificate"]
+    assert changes[1].certificate.status == "revoked"
+    _valid_answer(writer, writer_url, personal_no)
+
+    key = _key()
+    feed_before = str(_stats(writer_url)["feed_length"])
+    clear = _clear(personal_no, "CSW-07/2026/301", "appeal_overturned")
+    first = writer.service.ClearBenefitSuspensionFlag(idempotencyKey=key, **clear)
+    again = writer.service.ClearBenefitSuspensionFlag(idempotencyKey=key, **clear)
+
+    assert (first.outcome, again.outcome) == ("APPLIED", "DUPLICATE")
+    answer = writer.service.GetJobseeker(personalNo=personal_no)
+    assert answer.jobseeker.benefitSuspension is None
+    [reinstated] = [c for c in answer.certificate if c.certificateNo == certificate_no]
+    assert (reinstated.status, reinstated.revokedOn, reinstated.revocationReason) == (
+        "valid",
+        None,
+        None,
+    )
+    assert (reinstated.reinstatedOn, reinstated.decisionRef) == (
+        date(2026, 12, 10),
+        "CSW-07/2026/301",
+    )
+    changes = _read_feed(writer, since=feed_before)
+    assert [c.kind for c in changes] == ["jobseeker", "certificate"]
+    assert (changes[1].certificate.certificateNo, changes[1].certificate.status) == (
+        certificate_no,
+        "valid",
+    )
+    _valid_answer(writer, writer_url, personal_no)
+
+
+def test_a_flag_cleared_as_ended_keeps_its_revocation(
+    writer: zeep.Client, population: Population
+) -> None:
+    personal_no = _with_valid_certificate(population, 1)["personal_no"]
+    writer.service.SetBenefitSuspensionFlag(
+        idempotencyKey=_key(), **_flag(personal_no, "CSW-07/2026/302", "revoke")
+    )
+    writer.service.ClearBenefitSuspensionFlag(
+        idempotencyKey=_key(), **_clear(personal_no, "CSW-07/2026/302", "ended")
+    )
+    answer = writer.service.GetJobseeker(personalNo=personal_no)
+    assert answer.jobseeker.benefitSuspension is None
+    assert {c.status for c in answer.certificate} == {"revoked"}
+
+
+def test_a_refusing_flag_blocks_issuance_until_it_is_cleared(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    personal_no = _with_valid_certificate(population, 2)["personal_no"]
+    certificates = writer.service.GetJobseeker(personalNo=personal_no).certificate
+
+    writer.service.SetBenefitSuspensionFlag(
+        idempotencyKey=_key(), **_flag(personal_no, "CSW-07/2026/303", "refuse")
+    )
+
+    answer = writer.service.GetJobseeker(personalNo=personal_no)
+    block = answer.jobseeker.certificateIssuanceBlock
+    assert (block.blockedFrom, block.decisionRef) == (date(2026, 11, 1), "CSW-07/2026/303")
+    assert answer.jobseeker.benefitSuspension.certificateAction == "refuse"
+    assert answer.certificate == certificates  # the valid one stays valid
+    _valid_answer(writer, writer_url, personal_no)
+
+    feed_before = _stats(writer_url)["feed_length"]
+    writer.service.ClearBenefitSuspensionFlag(
+        idempotencyKey=_key(), **_clear(personal_no, "CSW-07/2026/999", "ended")
+    )
+    assert _stats(writer_url)["feed_length"] == feed_before  # another decision: nothing to clear
+    assert writer.service.GetJobseeker(personalNo=personal_no).jobseeker.certificateIssuanceBlock
+
+    writer.service.ClearBenefitSuspensionFlag(
+        idempotencyKey=_key(), **_clear(personal_no, "CSW-07/2026/303", "decision_withdrawn")
+    )
+
+    cleared = writer.service.GetJobseeker(personalNo=personal_no).jobseeker
+    assert (cleared.certificateIssuanceBlock, cleared.benefitSuspension) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "arguments"),
+    [
+        ("SetBenefitSuspensionFlag", "suspendedUntil", {"suspendedUntil": date(2026, 10, 31)}),
+        ("SetBenefitSuspensionFlag", "certificateAction", {"certificateAction": "burn"}),
+        ("SetBenefitSuspensionFlag", "suspendedFrom", {"suspendedFrom": "2026-11-31"}),
+        ("ClearBenefitSuspensionFlag", "reason", {"reason": "forgiven"}),
+        ("ClearBenefitSuspensionFlag", "clearedOn", {"clearedOn": "10.12.2026"}),
+        ("ClearBenefitSuspensionFlag", "decisionRef", {"decisionRef": "x" * 65}),
+    ],
+)
+def test_invalid_flag_fields_are_named(
+    writer: zeep.Client,
+    population: Population,
+    operation: str,
+    field: str,
+    arguments: dict[str, Any],
+) -> None:
+    personal_no = _only_registration(population)["personal_no"]
+    build = _flag if operation == "SetBenefitSuspensionFlag" else _clear
+    request = build(personal_no, "CSW-07/2026/304", "revoke" if build is _flag else "ended")
+    with pytest.raises(zeep.exceptions.Fault) as caught:
+        getattr(writer.service, operation)(idempotencyKey=_key(), **{**request, **arguments})
+    detail = fault_detail(caught.value)
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", field)
+
+
+def test_a_flag_without_its_certificate_action_is_refused_naming_it(
+    writer_url: str, population: Population
+) -> None:
+    """A client of the contract before certificateAction existed is told what is missing."""
+    fields = {
+        "idempotencyKey": _key(),
+        "personalNo": _only_registration(population)["personal_no"],
+        "suspendedFrom": "2026-11-01",
+        "suspendedUntil": "2027-01-31",
+        "rule": "XK-REFUSALS-2",
+        "decisionRef": "CSW-07/2026/305",
+    }
+    status, detail = hand_built_call(
+        writer_url, CONTRACT, "SetBenefitSuspensionFlag", fields, auth=AUTH
+    )
+    assert status == 500
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", "certificateAction")
+
+
+def test_clearing_the_flag_of_an_unknown_person_is_person_not_found(
+    writer: zeep.Client, population: Population
+) -> None:
+    with pytest.raises(zeep.exceptions.Fault) as caught:
+        writer.service.ClearBenefitSuspensionFlag(
+            idempotencyKey=_key(),
+            **_clear(_unknown_personal_no(population), "CSW-07/2026/301", "ended"),
+        )
+    assert fault_detail(caught.value)["errorCode"] == "PersonNotFound"
+
+
+def test_category_none_ends_the_social_assistance_status_without_a_case(
+    writer: zeep.Client, population: Population
+) -> None:
+    personal_no = _with_valid_certificate(population, 3)["personal_no"]
+    writer.service.SetSocialAssistanceStatus(
+        idempotencyKey=_key(),
+        personalNo=personal_no,
+        category="II",
+        since=date(2025, 6, 1),
+        caseNo="SA-0000001",
+    )
+    writer.service.SetSocialAssistanceStatus(
+        idempotencyKey=_key(), personalNo=personal_no, category="NONE", since=date(2026, 11, 1)
+    )
+    status = writer.service.GetJobseeker(personalNo=personal_no).jobseeker.socialAssistance
+    assert (status.category, status.since, status.caseNo) == ("NONE", date(2026, 11, 1), None)
 
 
 def test_answers_after_the_writes_still_validate_against_the_xsd(

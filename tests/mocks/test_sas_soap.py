@@ -14,11 +14,18 @@ import httpx
 import pytest
 import zeep
 import zeep.exceptions
+from lxml import etree
 
 from mocks.core.server import DEMO_AUTH, serve_app
 from mocks.sas.app import create_app
 from mocks.sas.records import CONTRACT
-from mocks.soap.testing import fault_detail, raw_call, validate_feed, zeep_client
+from mocks.soap.testing import (
+    fault_detail,
+    hand_built_call,
+    raw_call,
+    validate_feed,
+    zeep_client,
+)
 from tests.conftest import Population
 
 AUTH = DEMO_AUTH["sas"]
@@ -84,6 +91,22 @@ def _read_feed(client: zeep.Client, since: str | None = None) -> list[Any]:
 
 def _feed_length(url: str) -> str:
     return str(httpx.get(f"{url}/admin/stats").json()["feed_length"])
+
+
+def _valid_answer(client: zeep.Client, url: str, personal_no: str) -> None:
+    """GetBeneficiary of the person, as raw XML, follows the published XSD."""
+    status, payload = raw_call(
+        client, url, CONTRACT, "GetBeneficiary", auth=AUTH, personalNo=personal_no
+    )
+    assert status == 200, etree.tostring(payload)
+    CONTRACT.schema().assertValid(payload)
+
+
+def _fault_of(call: Any, /, **arguments: Any) -> dict[str, str]:
+    """The typed fault detail a call answers with (it must fail)."""
+    with pytest.raises(zeep.exceptions.Fault) as caught:
+        call(idempotencyKey=_key(), **arguments)
+    return fault_detail(caught.value)
 
 
 @pytest.fixture(scope="module")
@@ -256,19 +279,32 @@ def test_refusals_and_suspension_suspend_the_case_with_a_decision(
         idempotencyKey=_key(),
         personalNo=person,
         suspendedFrom=date(2026, 11, 1),
+        suspendedUntil=date(2027, 1, 31),
         rule="XK-REFUSALS-2",
         decisionRef="URA-SUSP-0002",
+        decidedBy="CSW-07",
         offerId=["JO-9000001", "JO-9000002"],
     )
 
     assert ack.outcome == "APPLIED"
     answer = writer.service.GetBeneficiary(personalNo=person)
     assert answer.beneficiary.status == "suspended"
+    shown = answer.beneficiary.suspension
+    assert (shown.suspendedFrom, shown.suspendedUntil, shown.decisionRef, shown.decidedBy) == (
+        date(2026, 11, 1),
+        date(2027, 1, 31),
+        "URA-SUSP-0002",
+        "CSW-07",
+    )
     suspension = answer.decision[-1]
     assert (suspension.kind, suspension.rule, suspension.offerId) == (
         "suspension",
         "XK-REFUSALS-2",
         ["JO-9000001", "JO-9000002"],
+    )
+    assert (suspension.effectiveFrom, suspension.effectiveUntil) == (
+        date(2026, 11, 1),
+        date(2027, 1, 31),
     )
     assert [r.reasonCode for r in answer.refusal] == ["R10", "R12"]
     kinds = [c.kind for c in _read_feed(writer, since=feed_before)]
@@ -367,10 +403,371 @@ def test_suspension_for_a_person_without_a_case_is_person_not_found(
             idempotencyKey=_key(),
             personalNo=_unknown_personal_no(population),
             suspendedFrom=date(2026, 11, 1),
+            suspendedUntil=date(2026, 12, 31),
             rule="XK-REFUSALS-2",
             decisionRef="URA-SUSP-0003",
         )
     assert fault_detail(caught.value)["errorCode"] == "PersonNotFound"
+
+
+def test_a_suspension_ending_before_it_starts_is_an_invalid_request_naming_the_until(
+    writer: zeep.Client, population: Population
+) -> None:
+    detail = _fault_of(
+        writer.service.SetBenefitSuspension,
+        personalNo=_cases(population)[0]["personal_no"],
+        suspendedFrom=date(2026, 11, 1),
+        suspendedUntil=date(2026, 10, 31),
+        rule="XK-REFUSALS-2",
+        decisionRef="URA-SUSP-0004",
+    )
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", "suspendedUntil")
+
+
+def test_a_suspension_without_its_end_date_is_refused_naming_it(
+    writer_url: str, population: Population
+) -> None:
+    """A client of the contract before suspendedUntil existed is told what is missing."""
+    fields = {
+        "idempotencyKey": _key(),
+        "personalNo": _cases(population)[0]["personal_no"],
+        "suspendedFrom": "2026-11-01",
+        "rule": "XK-REFUSALS-2",
+        "decisionRef": "URA-SUSP-0005",
+    }
+    status, detail = hand_built_call(
+        writer_url, CONTRACT, "SetBenefitSuspension", fields, auth=AUTH
+    )
+    assert status == 500
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", "suspendedUntil")
+
+
+def _lift_case(population: Population) -> dict[str, Any]:
+    return next(c for c in reversed(_cases(population)) if len(c["family_members"]) == 1)
+
+
+def test_a_lift_after_an_overturned_appeal_reactivates_the_case_with_arrears_once(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    person = _lift_case(population)["personal_no"]
+    writer.service.SetBenefitSuspension(
+        idempotencyKey=_key(),
+        personalNo=person,
+        suspendedFrom=date(2026, 11, 1),
+        suspendedUntil=date(2027, 1, 31),
+        rule="XK-REFUSALS-2",
+        decisionRef="URA-SUSP-0101",
+    )
+    lift = {
+        "personalNo": person,
+        "decisionRef": "URA-SUSP-0101",
+        "liftedOn": date(2026, 12, 10),
+        "reason": "appeal_overturned",
+        "arrearsFrom": date(2026, 11, 1),
+        "arrearsUntil": date(2026, 12, 9),
+    }
+    key, feed_before = _key(), _feed_length(writer_url)
+
+    first = writer.service.LiftBenefitSuspension(idempotencyKey=key, **lift)
+    second = writer.service.LiftBenefitSuspension(idempotencyKey=key, **lift)
+
+    assert (first.outcome, second.outcome) == ("APPLIED", "DUPLICATE")
+    answer = writer.service.GetBeneficiary(personalNo=person)
+    assert (answer.beneficiary.status, answer.beneficiary.suspension) == ("active", None)
+    suspension, lifted = answer.decision[-2:]
+    assert (suspension.kind, lifted.kind) == ("suspension", "lift")
+    assert (lifted.decisionRef, lifted.liftReason, lifted.effectiveFrom) == (
+        "URA-SUSP-0101",
+        "appeal_overturned",
+        date(2026, 12, 10),
+    )
+    assert (lifted.arrearsFrom, lifted.arrearsUntil) == (date(2026, 11, 1), date(2026, 12, 9))
+    assert [c.kind for c in _read_feed(writer, since=feed_before)] == ["beneficiary", "decision"]
+    received = httpx.get(
+        f"{writer_url}/admin/received", params={"operation": "LiftBenefitSuspension"}
+    ).json()
+    assert [r["key"] for r in received].count(key) == 1
+    _valid_answer(writer, writer_url, person)
+
+
+def test_a_lift_naming_another_decision_is_acknowledged_and_changes_nothing(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    person = _cases(population)[1]["personal_no"]  # suspended under URA-SUSP-0002 above
+    before = writer.service.GetBeneficiary(personalNo=person)
+    feed_before = _feed_length(writer_url)
+
+    ack = writer.service.LiftBenefitSuspension(
+        idempotencyKey=_key(),
+        personalNo=person,
+        decisionRef="URA-SUSP-9999",
+        liftedOn=date(2027, 2, 1),
+        reason="ended",
+    )
+
+    assert ack.outcome == "APPLIED"
+    assert _feed_length(writer_url) == feed_before
+    after = writer.service.GetBeneficiary(personalNo=person)
+    assert after.beneficiary.status == before.beneficiary.status
+    assert len(after.decision) == len(before.decision)
+
+
+@pytest.mark.parametrize(
+    ("field", "arguments"),
+    [
+        ("arrearsFrom", {"reason": "ended", "arrearsFrom": date(2026, 11, 1)}),
+        ("arrearsUntil", {"arrearsFrom": date(2026, 11, 1)}),
+        ("arrearsFrom", {"arrearsUntil": date(2026, 11, 30)}),
+        ("arrearsUntil", {"arrearsFrom": date(2026, 11, 30), "arrearsUntil": date(2026, 11, 1)}),
+        ("reason", {"reason": "forgiven"}),
+        ("liftedOn", {"liftedOn": "2026-11-31"}),
+        ("decisionRef", {"decisionRef": "x" * 65}),
+    ],
+)
+def test_invalid_lift_fields_are_named(
+    writer: zeep.Client, population: Population, field: str, arguments: dict[str, Any]
+) -> None:
+    request = {
+        "personalNo": _cases(population)[1]["personal_no"],
+        "decisionRef": "URA-SUSP-0002",
+        "liftedOn": date(2026, 12, 1),
+        "reason": "appeal_overturned",
+        **arguments,
+    }
+    detail = _fault_of(writer.service.LiftBenefitSuspension, **request)
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", field)
+
+
+@pytest.mark.parametrize("operation", ["LiftBenefitSuspension", "RecordDeath"])
+def test_a_lift_or_death_of_a_person_in_no_case_is_person_not_found(
+    writer: zeep.Client, population: Population, operation: str
+) -> None:
+    lift = {"decisionRef": "URA-SUSP-0002", "liftedOn": date(2026, 12, 1), "reason": "ended"}
+    death = {"dateOfDeath": date(2026, 10, 2)}
+    arguments = lift if operation == "LiftBenefitSuspension" else death
+    personal_no = _unknown_personal_no(population)
+    detail = _fault_of(getattr(writer.service, operation), personalNo=personal_no, **arguments)
+    assert (detail["errorCode"], detail["field"]) == ("PersonNotFound", "personalNo")
+
+
+def test_a_members_death_keeps_the_case_and_the_last_living_members_death_closes_it(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    case = next(c for c in reversed(_cases(population)) if len(c["family_members"]) == 2)
+    applicant, member = case["personal_no"], _member(case)
+    feed_before = _feed_length(writer_url)
+
+    key = _key()
+    first = writer.service.RecordDeath(
+        idempotencyKey=key, personalNo=member, dateOfDeath=date(2026, 10, 2)
+    )
+    again = writer.service.RecordDeath(
+        idempotencyKey=key, personalNo=member, dateOfDeath=date(2026, 10, 2)
+    )
+
+    assert (first.outcome, again.outcome) == ("APPLIED", "DUPLICATE")
+    answer = writer.service.GetBeneficiary(personalNo=applicant)
+    assert answer.beneficiary.status == "active"
+    deaths = {m.personalNo: m.dateOfDeath for m in answer.beneficiary.familyMember}
+    assert deaths == {applicant: None, member: date(2026, 10, 2)}
+    assert all(d.kind != "termination" for d in answer.decision)
+    assert [c.kind for c in _read_feed(writer, since=feed_before)] == ["beneficiary"]
+    _valid_answer(writer, writer_url, applicant)
+
+    writer.service.RecordDeath(
+        idempotencyKey=_key(), personalNo=applicant, dateOfDeath=date(2026, 10, 20)
+    )
+
+    answer = writer.service.GetBeneficiary(personalNo=applicant)
+    assert answer.beneficiary.status == "closed"
+    termination = answer.decision[-1]
+    assert (termination.kind, termination.stopReason, termination.personalNo) == (
+        "termination",
+        "deceased",
+        applicant,
+    )
+    assert termination.effectiveFrom == date(2026, 10, 20)
+    _valid_answer(writer, writer_url, applicant)
+
+
+def test_an_invalid_date_of_death_is_named(writer: zeep.Client, population: Population) -> None:
+    detail = _fault_of(
+        writer.service.RecordDeath,
+        personalNo=_cases(population)[0]["personal_no"],
+        dateOfDeath="02.10.2026",
+    )
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", "dateOfDeath")
+
+
+def _profile(personal_no: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "personalNo": personal_no,
+        "educationLevel": "secondary",
+        "employmentStatus": "registered",
+        "statusSince": date(2025, 3, 1),
+        "profilingSegment": "high",
+        "almpMeasure": [
+            {"measureCode": "VOC_TRAINING", "startDate": date(2025, 4, 1), "endDate": None},
+            {"measureCode": "OJT", "startDate": date(2026, 2, 1), "endDate": date(2026, 7, 31)},
+        ],
+        **changes,
+    }
+
+
+def test_a_jobseeker_profile_is_shown_and_replaced_by_the_next(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    person = next(c for c in reversed(_cases(population)) if len(c["family_members"]) == 3)
+    personal_no = person["personal_no"]
+    feed_before = _feed_length(writer_url)
+    key = _key()
+
+    first = writer.service.RecordJobseekerProfile(idempotencyKey=key, **_profile(personal_no))
+    again = writer.service.RecordJobseekerProfile(idempotencyKey=key, **_profile(personal_no))
+
+    assert (first.outcome, again.outcome) == ("APPLIED", "DUPLICATE")
+    shown = writer.service.GetBeneficiary(personalNo=personal_no).jobseekerProfile
+    assert (shown.educationLevel, shown.employmentStatus, shown.profilingSegment) == (
+        "secondary",
+        "registered",
+        "high",
+    )
+    assert [(m.measureCode, m.startDate, m.endDate) for m in shown.almpMeasure] == [
+        ("VOC_TRAINING", date(2025, 4, 1), None),
+        ("OJT", date(2026, 2, 1), date(2026, 7, 31)),
+    ]
+    received = httpx.get(
+        f"{writer_url}/admin/received", params={"operation": "RecordJobseekerProfile"}
+    ).json()
+    [entry] = [r for r in received if r["key"] == key]
+    assert entry["payload"]["almpMeasure"][1] == {
+        "measureCode": "OJT",
+        "startDate": "2026-02-01",
+        "endDate": "2026-07-31",
+    }
+    _valid_answer(writer, writer_url, personal_no)
+
+    writer.service.RecordJobseekerProfile(
+        idempotencyKey=_key(),
+        **_profile(
+            personal_no,
+            employmentStatus="terminated",
+            statusSince=date(2026, 10, 1),
+            terminationReason="employed",
+            profilingSegment=None,
+            almpMeasure=[],
+        ),
+    )
+
+    shown = writer.service.GetBeneficiary(personalNo=personal_no).jobseekerProfile
+    assert (shown.employmentStatus, shown.terminationReason, shown.statusSince) == (
+        "terminated",
+        "employed",
+        date(2026, 10, 1),
+    )
+    assert (shown.profilingSegment, shown.almpMeasure) == (None, [])
+    assert _feed_length(writer_url) == feed_before  # profiles are not published as changes
+
+
+def test_a_profile_of_a_person_in_no_case_is_kept_and_shown(
+    writer: zeep.Client, population: Population
+) -> None:
+    personal_no = next(
+        n
+        for n in (f"{d}11111111{d}" for d in range(1, 10))
+        if n != _unknown_personal_no(population)
+    )
+    writer.service.RecordJobseekerProfile(idempotencyKey=_key(), **_profile(personal_no))
+    answer = writer.service.GetBeneficiary(personalNo=personal_no)
+    assert answer.beneficiary is None
+    assert answer.jobseekerProfile.personalNo == personal_no
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("educationLevel", {"educationLevel": "doctorate"}),
+        ("employmentStatus", {"employmentStatus": "retired"}),
+        ("terminationReason", {"terminationReason": "employed"}),
+        ("terminationReason", {"employmentStatus": "terminated", "terminationReason": "bored"}),
+        ("profilingSegment", {"profilingSegment": "medium"}),
+        ("statusSince", {"statusSince": "2026-00-01"}),
+        (
+            "almpMeasure/measureCode",
+            {"almpMeasure": [{"measureCode": "YOGA", "startDate": "2026-01-01"}]},
+        ),
+        (
+            "almpMeasure/endDate",
+            {
+                "almpMeasure": [
+                    {"measureCode": "OJT", "startDate": "2026-05-01", "endDate": "2026-04-30"}
+                ]
+            },
+        ),
+        (
+            "almpMeasure/startDate",
+            {"almpMeasure": [{"measureCode": "OJT", "startDate": "1.5.2026"}]},
+        ),
+    ],
+)
+def test_invalid_profile_fields_are_named_with_their_path(
+    writer: zeep.Client, population: Population, field: str, changes: dict[str, Any]
+) -> None:
+    request = _profile(_cases(population)[0]["personal_no"], **changes)
+    detail = _fault_of(writer.service.RecordJobseekerProfile, **request)
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", field)
+
+
+def test_a_refusal_says_what_was_offered(
+    writer: zeep.Client, writer_url: str, population: Population
+) -> None:
+    person = _cases(population)[0]["personal_no"]
+    writer.service.RecordJobOfferRefusal(
+        idempotencyKey=_key(),
+        offerId="JO-9000101",
+        personalNo=person,
+        refusedOn=date(2026, 10, 8),
+        reasonCode="R11",
+        offerKind="almp",
+        employerName="Qendra për Aftësim Profesional Prizren",
+        occupationCode="7212",
+        offeredOn=date(2026, 10, 1),
+    )
+    [refusal] = [
+        r
+        for r in writer.service.GetBeneficiary(personalNo=person).refusal
+        if r.offerId == "JO-9000101"
+    ]
+    assert (refusal.offerKind, refusal.occupationCode, refusal.offeredOn) == (
+        "almp",
+        "7212",
+        date(2026, 10, 1),
+    )
+    assert refusal.employerName == "Qendra për Aftësim Profesional Prizren"
+    _valid_answer(writer, writer_url, person)
+
+
+@pytest.mark.parametrize(
+    ("field", "arguments"),
+    [
+        ("offerKind", {"offerKind": "internship"}),
+        ("occupationCode", {"occupationCode": "72"}),
+        ("offeredOn", {"offeredOn": date(2026, 10, 9)}),
+        ("employerName", {"employerName": "x" * 201}),
+    ],
+)
+def test_invalid_refusal_offer_fields_are_named(
+    writer: zeep.Client, population: Population, field: str, arguments: dict[str, Any]
+) -> None:
+    detail = _fault_of(
+        writer.service.RecordJobOfferRefusal,
+        offerId="JO-9000102",
+        personalNo=_cases(population)[0]["personal_no"],
+        refusedOn=date(2026, 10, 8),
+        reasonCode="R11",
+        **arguments,
+    )
+    assert (detail["errorCode"], detail["field"]) == ("InvalidRequest", field)
 
 
 def test_answers_after_the_writes_still_validate_against_the_xsd(

@@ -48,7 +48,7 @@ def test_kosovo(history: list[tuple[int, str]], suspended_from: int | None) -> N
         assert decision is not None
         assert decision.suspended_from == day(suspended_from)
         assert (decision.profile, decision.rule) == ("XK", "XK-REFUSALS-2-IN-365D")
-        assert decision.certificate_action == "revoke"
+        assert decision.certificate_action == "refuse"
 
 
 @pytest.mark.parametrize("code", JUSTIFIED)
@@ -102,31 +102,40 @@ def test_evidence_answers_an_appeal() -> None:
     evidence = decision.to_evidence()
     assert json.loads(json.dumps(evidence)) == evidence
     assert evidence == {
-        "evidence_format": 1,
+        "evidence_format": 2,
         "profile": "XK",
+        "profile_version": XK.version,
         "rule": "XK-REFUSALS-2-IN-365D",
+        "decision": "csw",
         "legal_basis": XK.legal_basis,
         "legal_basis_confirmed": XK.legal_basis_confirmed,
         "policy": {
             "max_unjustified_refusals": 2,
             "window_days": 365,
+            "reason_test": "every_refusal",
             "suspension_months": 6,
-            "certificate_action": "revoke",
+            "suspension_months_bounds": [1, 12],
+            "certificate_action": "refuse",
+            "eligible_categories": ["II"],
             "justified_reason_codes": JUSTIFIED,
         },
+        "unconfirmed": ["reason_test", "suspension_months", "suspension_months_bounds",
+                        "window_days"],
         "counted": [
-            {"offer_key": "JO-0000004", "refused_on": "2026-05-16", "reason_code": "R11"},
-            {"offer_key": "JO-0000006", "refused_on": "2026-05-26", "reason_code": "R12"},
+            {"offer_key": "JO-0000004", "refused_on": "2026-05-16", "reason_code": "R11",
+             "justified": False},
+            {"offer_key": "JO-0000006", "refused_on": "2026-05-26", "reason_code": "R12",
+             "justified": False},
         ],
         "ignored": [
             {"offer_key": "JO-0000001", "refused_on": "2025-01-01", "reason_code": "R10",
-             "why": "outside_window"},
+             "justified": False, "why": "outside_window"},
             {"offer_key": "JO-0000002", "refused_on": "2026-02-05", "reason_code": "R01",
-             "why": "justified"},
+             "justified": True, "why": "justified"},
             {"offer_key": "JO-0000003", "refused_on": "2026-02-15", "reason_code": "R99",
-             "why": "unknown_reason_code"},
+             "justified": False, "why": "unknown_reason_code"},
             {"offer_key": "JO-0000005", "refused_on": "2026-05-21", "reason_code": "R02",
-             "why": "justified"},
+             "justified": True, "why": "justified"},
         ],
         "suspended_from": "2026-05-27",
         "suspended_until": "2026-11-26",
@@ -208,3 +217,19 @@ def test_decide_all_returns_only_persons_with_a_suspension_in_id_order() -> None
     assert list(decisions) == [1, 9]
     assert decisions[9].suspended_from == day(31)
     assert decide_all(profile=MK, refusals_by_person=by_person, as_of=AS_OF) == {}
+
+
+def test_last_refusal_reason_test_counts_an_earlier_justified_refusal() -> None:
+    """With ``reason_test: last_refusal`` only the refusal reaching the count is tested."""
+    profile = XK.model_copy(update={"reason_test": "last_refusal"})
+    history = refusals((10, "R01"), (20, "R10"))
+    decision = decide_suspension(profile=profile, refusals=history, as_of=AS_OF)
+    assert decision is not None
+    assert [event.offer_key for event in decision.counted] == ["JO-0000001", "JO-0000002"]
+    # a justified refusal never reaches the count, whatever came before it
+    assert (
+        decide_suspension(profile=profile, refusals=refusals((10, "R10"), (20, "R01")), as_of=AS_OF)
+        is None
+    )
+    # under every_refusal the justified one does not count
+    assert decide_suspension(profile=XK, refusals=history, as_of=AS_OF) is None

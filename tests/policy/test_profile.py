@@ -35,7 +35,7 @@ def test_one_file_per_country() -> None:
 @pytest.mark.parametrize(
     ("code", "refusals", "window", "months", "action", "rule"),
     [
-        ("XK", 2, 365, 6, "revoke", "XK-REFUSALS-2-IN-365D"),
+        ("XK", 2, 365, 6, "refuse", "XK-REFUSALS-2-IN-365D"),
         ("MK", 3, 365, 12, "refuse", "MK-REFUSALS-3-IN-365D"),
     ],
 )

@@ -44,6 +44,8 @@ EXPECTED_TABLES = {
     "benefit_decision",
     "benefit_payment",
     "suspension",
+    "suspension_event",
+    "appeal",
     "returnee_case",
 }
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlmodel import col
 
+from hub.canonical import Suspension
+from hub.decisions.service import confirm
 from hub.ingest.pipeline import ingest_all
 from hub.settings import Settings
-from hub.store.engine import make_engine
+from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from hub.sync.runner import decide_flow
 from mocks.core.server import RunningRegistries
@@ -17,16 +20,30 @@ from tests.support.registries import fast_settings
 
 
 def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
-    """Ingest every registry into the store at ``url``, then let the hub decide suspensions.
+    """Ingest every registry into the store at ``url``, let the hub propose suspensions, and
+    confirm each proposal as its CSW would (from the day after the last refusal).
 
-    The suspensions flow only decides (it records Suspension rows and queues their
-    deliveries, which nobody dispatches): SAS never applies them, as in the data.
+    The confirmed suspensions' deliveries are queued, and nobody dispatches them: SAS never
+    applies them, as in the data.
     """
     engine = make_engine(url)
     upgrade(engine)
     settings: Settings = fast_settings(registries).model_copy(update={"policy_profile": "XK"})
     assert ingest_all(engine, settings).ok
     decide_flow(engine, settings, "suspensions", as_of=as_of)
+    with unit_of_work(engine) as session:
+        proposals = session.execute(
+            select(Suspension).where(col(Suspension.status) == "proposed")
+        ).scalars()
+        for proposal in proposals:
+            confirm(
+                session,
+                proposal,
+                actor="csw-test",
+                starts_on=proposal.suspended_from,
+                ends_on=None,
+                reason="no strong reason for the refusals",
+            )
     return engine
 
 

@@ -23,12 +23,27 @@ class Payment(BaseModel):
 
 
 class SuspensionFlag(BaseModel):
-    """A benefit suspension the activation policy decided."""
+    """A benefit suspension a social work centre (or an automatic profile) confirmed."""
 
     suspended_from: date
-    status: Literal["decided", "applied", "lifted"]
+    suspended_until: date | None = Field(description="last day without benefit")
+    status: Literal["confirmed", "lifted"]
+    lifted_on: date | None = Field(None, description="first day with benefit again")
+    lift_reason: Literal["ended", "appeal_overturned", "decision_withdrawn"] | None = None
+    appeal_pending: bool = Field(False, description="an appeal against it awaits its decision")
+    decided_by: str | None = Field(None, description="the deciding client, or rule:<rule>")
     policy_profile: str
     rule: str = Field(description="the policy rule that fired, for an appeal")
+    decision_ref: str = Field(description="the reference SAS and EMIS keep: <rule>/<id>")
+
+
+class CertificateConsequence(BaseModel):
+    """What a confirmed suspension does to certificates, and the decision that caused it."""
+
+    action: Literal["refuse", "revoke"] = Field(
+        description="refuse: no new certificate while it runs; revoke: the valid one is revoked"
+    )
+    suspension: SuspensionFlag
 
 
 class SocialAssistanceStatus(BaseModel):
@@ -58,6 +73,9 @@ class CertificateStatus(BaseModel):
     valid_until: date | None = None
     revoked_on: date | None = None
     revocation_reason: str | None = Field(None, description="EMIS reason code when revoked")
+    consequence: CertificateConsequence | None = Field(
+        None, description="a running suspension's effect on certificates, with its decision"
+    )
     as_of: datetime | None = Field(None, description="when EMIS recorded what is shown")
     source_registry: Literal["emis"] = "emis"
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import BindParameter, Integer, Table, bindparam, or_, select
+from sqlalchemy import BindParameter, Integer, Table, bindparam, exists, or_, select
 from sqlmodel import SQLModel
 
 from hub.api.persons.models import (
     AttributeValue,
+    CertificateConsequence,
     CertificateState,
     CertificateStatus,
     GoldenRecord,
@@ -35,6 +36,7 @@ from hub.canonical import (
     UnemploymentCertificate,
 )
 from hub.canonical.persons import PERSONAL_NO_SCHEME
+from hub.decisions.models import Appeal
 from hub.errors import InvalidInput, NotFound
 from hub.mappings.survivorship import source_ranks
 from hub.mappings.transforms import TransformFailure, personal_no
@@ -73,17 +75,31 @@ _PAYMENTS = (
     .order_by(_PAYMENT.c.month.desc())
     .limit(LAST_PAYMENTS)
 )
+_APPEAL = _table(Appeal)
 _SUSPENSIONS = (
     select(
+        _SUSPENSION.c.id,
         _SUSPENSION.c.suspended_from,
+        _SUSPENSION.c.suspended_until,
         _SUSPENSION.c.status,
+        _SUSPENSION.c.lifted_on,
+        _SUSPENSION.c.lift_reason,
+        _SUSPENSION.c.decided_by,
         _SUSPENSION.c.policy_profile,
         _SUSPENSION.c.rule,
+        _SUSPENSION.c.evidence,
+        exists()
+        .where(_APPEAL.c.suspension_id == _SUSPENSION.c.id, _APPEAL.c.state == "pending")
+        .label("appeal_pending"),
     )
-    .where(_SUSPENSION.c.person_id == _PERSON_ID, _SUSPENSION.c.status != "lifted")
-    .order_by(_SUSPENSION.c.suspended_from.desc())
+    .where(
+        _SUSPENSION.c.person_id == _PERSON_ID,
+        or_(_SUSPENSION.c.status == "confirmed", _SUSPENSION.c.status == "lifted"),
+    )
+    .order_by(_SUSPENSION.c.suspended_from.desc(), _SUSPENSION.c.id.desc())
     .limit(1)
 )
+"""The person's latest decided suspension: a proposal is the CSW's business, not a fact yet."""
 _CERTIFICATES = (
     select(
         _CERTIFICATE.c.certificate_no,
@@ -175,12 +191,27 @@ def get_unemployment_certificate(
 ) -> CertificateStatus:
     """The person's latest certificate as EMIS, its issuer, holds it."""
     row = reader.one(_CERTIFICATES, person_id=person_id)
+    consequence = _certificate_consequence(reader, person_id)
     if row is None:
-        return CertificateStatus(personal_no=personal_no, status="never-issued")
+        return CertificateStatus(
+            personal_no=personal_no, status="never-issued", consequence=consequence
+        )
     stored = row.pop("status")
     return CertificateStatus(
-        personal_no=personal_no, status=_certificate_state(stored, row["valid_until"], today), **row
+        personal_no=personal_no,
+        status=_certificate_state(stored, row["valid_until"], today),
+        consequence=consequence,
+        **row,
     )
+
+
+def _certificate_consequence(reader: Reader, person_id: int) -> CertificateConsequence | None:
+    """The running suspension's certificate action, with the decision behind it."""
+    decided = _decided_suspension(reader, person_id)
+    if decided is None or decided[0].status != "confirmed":
+        return None
+    flag, action = decided
+    return CertificateConsequence(action=action, suspension=flag)
 
 
 def get_person_record(reader: Reader, *, person_id: int, personal_no: str) -> PersonRecord:
@@ -210,8 +241,22 @@ def _benefit_case(reader: Reader, person_id: int) -> Row | None:
 
 
 def _suspension(reader: Reader, person_id: int) -> SuspensionFlag | None:
+    decided = _decided_suspension(reader, person_id)
+    return decided[0] if decided is not None else None
+
+
+def _decided_suspension(reader: Reader, person_id: int) -> tuple[SuspensionFlag, str] | None:
+    """The latest decided suspension and the certificate action of its profile."""
     row = reader.one(_SUSPENSIONS, person_id=person_id)
-    return SuspensionFlag(**row) if row is not None else None
+    if row is None:
+        return None
+    evidence = row.pop("evidence") or {}
+    suspension_id = row.pop("id")
+    pending = bool(row.pop("appeal_pending"))
+    flag = SuspensionFlag(
+        **row, appeal_pending=pending, decision_ref=f"{row['rule']}/{suspension_id}"
+    )
+    return flag, str(evidence.get("policy", {}).get("certificate_action", "refuse"))
 
 
 def _certificate_state(status: str, valid_until: date, today: date) -> CertificateState:

@@ -1,8 +1,8 @@
-"""suspension_not_applied: the hub decided a benefit suspension, SAS still pays the case.
+"""suspension_not_applied: a CSW confirmed a benefit suspension, SAS still pays the case.
 
-A suspension the hub's activation policy decided (not lifted, in force by
-``as_of``) whose person is applicant or member of an *active* SAS case that has
-no suspension decision on or after the suspension's first day.
+A confirmed suspension (not lifted, running on ``as_of``) whose person is applicant or
+member of an *active* SAS case that has no suspension decision on or after the
+suspension's first day. A proposal no CSW has confirmed is nobody's to apply.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, select, union
 from sqlmodel import Session, col
 
 from hub.canonical import BenefitCase, BenefitCaseMember, BenefitDecision, Suspension
+from hub.decisions.deliveries import decided_by, decision_ref
 from hub.reconcile.detectors.base import FindingDraft, action, fact
 from hub.sync.flows.base import iso, personal_numbers
 
@@ -47,8 +48,9 @@ def detect(session: Session, *, as_of: date) -> list[FindingDraft]:
         )
         .join(pn, pn.c.person_id == col(Suspension.person_id))
         .where(
-            col(Suspension.status) != "lifted",
+            col(Suspension.status) == "confirmed",
             col(Suspension.suspended_from) <= as_of,
+            col(Suspension.suspended_until) >= as_of,
             ~applied,
         )
         .order_by(col(Suspension.id), col(BenefitCase.case_key))
@@ -64,8 +66,10 @@ def _finding(
     payload: dict[str, Any] = {
         "personalNo": personal_no,
         "suspendedFrom": iso(suspension.suspended_from),
+        "suspendedUntil": iso(suspension.suspended_until),
         "rule": suspension.rule,
-        "decisionRef": f"{suspension.rule}/{suspension.id}",
+        "decisionRef": decision_ref(suspension),
+        "decidedBy": decided_by(suspension),
     }
     if offers:
         payload["offerId"] = offers
@@ -83,7 +87,9 @@ def _finding(
                     policy_profile=suspension.policy_profile,
                     rule=suspension.rule,
                     suspended_from=suspension.suspended_from,
+                    suspended_until=suspension.suspended_until,
                     status=suspension.status,
+                    decided_by=suspension.decided_by,
                 ),
                 fact(
                     "sas",

@@ -1,4 +1,9 @@
-"""certificates, EMIS -> SAS: every issued or revoked unemployment certificate, once, in order."""
+"""certificates, EMIS -> SAS: every issued or revoked unemployment certificate, once, in order.
+
+A message's key names the change it carries (status and the time EMIS made it), so a
+certificate revoked by a suspension and reinstated after an overturned appeal reaches SAS
+again as valid.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from hub.sync.flows.base import FlowResult, OutboxDraft, compact, iso, person_ke
 
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
-    """One delivery per certificate and status (an issue, later a revocation, are two)."""
+    """One delivery per change of a certificate's status (issue, revocation, reinstatement)."""
     pn = personal_numbers()
     cert = UnemploymentCertificate
     rows = session.execute(
@@ -29,7 +34,10 @@ def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
                 target_registry="sas",
                 operation="RecordUnemploymentCertificate",
                 order_key=person_key(certificate.person_id),
-                idempotency_key=f"certificates:{certificate.certificate_no}:{certificate.status}",
+                idempotency_key=(
+                    f"certificates:{certificate.certificate_no}:{certificate.status}"
+                    f":{certificate.as_of:%Y%m%dT%H%M%S}"
+                ),
                 payload=compact(
                     {
                         "certificateNo": certificate.certificate_no,

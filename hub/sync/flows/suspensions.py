@@ -1,104 +1,132 @@
-"""suspensions, policy -> SAS and EMIS: benefit-suspension flags the activation policy decides.
+"""suspensions, policy -> CSW decision -> SAS and EMIS: the activation policy proposes, the
+social work centre decides, the registries are told of what was decided.
 
-Every decision is also kept as a Suspension row with its rule and evidence.
-EMIS flags every suspended jobseeker; SAS is told for persons in one of its cases.
+Each run:
+1. applies the configured profile to every person's refusals (jobs, ALMP placements,
+   training) and records a *proposal* with its evidence for each eligible person (a
+   beneficiary of a category the profile targets, in an open SAS case) whose refusals reach
+   the count; other persons' refusals are recorded and reported, never proposed;
+2. lifts every confirmed suspension whose end date has passed;
+3. queues, for every confirmed or lifted suspension, the deliveries its state calls for
+   (:mod:`hub.decisions.deliveries`): a proposal never reaches a registry.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, union
 from sqlmodel import Session, col
 
-from hub.canonical import Refusal, Suspension
-from hub.policy import RefusalEvent, SuspensionDecision, decide_all, load_profile
+from hub.canonical import BenefitCase, BenefitCaseMember, JobOffer, Refusal, Suspension
+from hub.decisions import service
+from hub.decisions.deliveries import DELIVERED_STATES, suspension_drafts
+from hub.log import get_logger
+from hub.policy import RefusalEvent, decide_all, load_profile
+from hub.policy.models import OfferDetails
 from hub.settings import Settings
-from hub.sync.flows.base import (
-    FlowResult,
-    OutboxDraft,
-    iso,
-    open_benefit_cases,
-    person_key,
-    personal_numbers,
-)
+from hub.sync.flows.base import FlowResult, personal_numbers
+
+log = get_logger("sync")
+
+
+@dataclass(frozen=True)
+class _Case:
+    case_key: str
+    category: str
+    office_code: str | None
 
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
-    """Apply the configured profile to every person's refusals."""
+    """Propose what the rule finds, lift what has ended, queue what was decided."""
     profile = load_profile(settings.policy_profile)
-    refusals: dict[int, list[RefusalEvent]] = defaultdict(list)
+    refusals = _refusals(session)
+    decisions = decide_all(profile=profile, refusals_by_person=refusals, as_of=as_of)
+    cases = _open_cases(session, set(decisions))
+    proposed = ineligible = 0
+    for person_id, decision in decisions.items():
+        case = cases.get(person_id)
+        if case is None or not profile.is_eligible(case.category):
+            ineligible += 1
+            continue
+        made = service.propose(
+            session,
+            service.Proposal(person_id, case.case_key, case.office_code, decision),
+        )
+        proposed += made is not None
+    lifted = service.lift_due(session, as_of=as_of)
+    result = FlowResult(pulled=sum(len(events) for events in refusals.values()))
+    numbers = dict(session.execute(select(personal_numbers())).all())
+    decided = session.execute(
+        select(Suspension).where(col(Suspension.status).in_(DELIVERED_STATES))
+    ).scalars()
+    for suspension in decided:
+        personal_no = numbers.get(suspension.person_id)
+        if personal_no is not None:
+            result.drafts += suspension_drafts(
+                suspension, personal_no=personal_no, in_sas_case=suspension.case_key is not None
+            )
+    log.info(
+        "suspensions_decided",
+        proposed=proposed,
+        not_eligible=ineligible,
+        lifted=len(lifted),
+        profile=profile.code,
+    )
+    return result
+
+
+def _refusals(session: Session) -> dict[int, list[RefusalEvent]]:
+    """Every person's refusals, each with the offer it refused where EMIS sent it."""
     rows = session.execute(
         select(
             col(Refusal.person_id),
             col(Refusal.offer_key),
             col(Refusal.refused_on),
             col(Refusal.reason_code),
-        )
+            col(JobOffer.kind),
+            col(JobOffer.employer_name),
+            col(JobOffer.occupation_code),
+            col(JobOffer.offered_on),
+        ).outerjoin(JobOffer, col(JobOffer.offer_key) == col(Refusal.offer_key))
     ).all()
-    for person_id, offer_key, refused_on, reason_code in rows:
-        refusals[person_id].append(RefusalEvent(offer_key, refused_on, reason_code))
-    decisions = decide_all(profile=profile, refusals_by_person=refusals, as_of=as_of)
-    result = FlowResult(pulled=len(rows))
-    if not decisions:
-        return result
-    numbers = dict(session.execute(select(personal_numbers())).all())
-    cases = open_benefit_cases(session, set(decisions))
-    recorded = _record(session, decisions, cases)
-    for person_id, decision in decisions.items():
-        personal_no = numbers.get(person_id)
-        if personal_no is None:
-            continue
-        reference = f"{decision.rule}/{recorded[person_id]}"
-        flag = {
-            "personalNo": personal_no,
-            "suspendedFrom": iso(decision.suspended_from),
-            "rule": decision.rule,
-            "decisionRef": reference,
-        }
-        key = f"suspension:{decision.profile}:{person_id}:{decision.suspended_from.isoformat()}"
-        result.drafts.append(
-            OutboxDraft(
-                "emis", "SetBenefitSuspensionFlag", person_key(person_id), f"{key}:emis", flag
-            )
+    refusals: dict[int, list[RefusalEvent]] = defaultdict(list)
+    for person_id, offer_key, refused_on, reason, kind, employer, occupation, offered_on in rows:
+        offer = (
+            OfferDetails(kind or "job_offer", employer, occupation, offered_on)
+            if offered_on is not None
+            else None
         )
-        if person_id in cases:
-            offers = [event.offer_key for event in decision.counted]
-            result.drafts.append(
-                OutboxDraft(
-                    "sas",
-                    "SetBenefitSuspension",
-                    person_key(person_id),
-                    f"{key}:sas",
-                    {**flag, "offerId": offers},
-                )
-            )
-    return result
+        refusals[person_id].append(RefusalEvent(offer_key, refused_on, reason, offer))
+    return refusals
 
 
-def _record(
-    session: Session, decisions: dict[int, SuspensionDecision], cases: dict[int, str]
-) -> dict[int, int]:
-    """Keep each decision once (person, rule, start); the id of each person's row."""
-    existing = {
-        (s.person_id, s.rule, s.suspended_from): s.id
-        for s in session.execute(select(Suspension)).scalars()
-    }
-    ids: dict[int, int] = {}
-    for person_id, decision in decisions.items():
-        key = (person_id, decision.rule, decision.suspended_from)
-        if key not in existing:
-            row = Suspension(
-                person_id=person_id,
-                case_key=cases.get(person_id),
-                policy_profile=decision.profile,
-                rule=decision.rule,
-                evidence=decision.to_evidence(),
-                suspended_from=decision.suspended_from,
-            )
-            session.add(row)
-            session.flush()
-            existing[key] = row.id
-        ids[person_id] = existing[key] or 0
-    return ids
+def _open_cases(session: Session, person_ids: set[int]) -> dict[int, _Case]:
+    """The open (active or suspended) SAS case of each person, applicant or member."""
+    open_states = ("active", "suspended")
+    applicants: Select[int, str] = select(
+        col(BenefitCase.applicant_person_id).label("person_id"), col(BenefitCase.case_key)
+    ).where(col(BenefitCase.status).in_(open_states))
+    members = (
+        select(col(BenefitCaseMember.person_id), col(BenefitCaseMember.case_key))
+        .join(BenefitCase, col(BenefitCase.case_key) == col(BenefitCaseMember.case_key))
+        .where(col(BenefitCase.status).in_(open_states))
+    )
+    covered = union(applicants, members).subquery("covered")
+    rows = session.execute(
+        select(
+            covered.c.person_id,
+            col(BenefitCase.case_key),
+            col(BenefitCase.category),
+            col(BenefitCase.office_code),
+        )
+        .join(BenefitCase, col(BenefitCase.case_key) == covered.c.case_key)
+        .order_by(col(BenefitCase.case_key))
+    ).all()
+    found: dict[int, _Case] = {}
+    for person_id, case_key, category, office_code in rows:
+        if person_id in person_ids:
+            found.setdefault(person_id, _Case(case_key, category, office_code))
+    return found

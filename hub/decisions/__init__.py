@@ -1,0 +1,1 @@
+"""Decisions about people: suspension proposals, the CSW's decisions, lifts and appeals."""
