@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RegistryName = Literal["emis", "sas", "tak", "cra", "cms"]
@@ -37,11 +38,38 @@ class RegistrySettings(BaseModel):
     breaker_threshold: int = Field(5, ge=1, description="failed calls in a row that open it")
     breaker_reset: float = Field(30.0, ge=0, description="seconds open before a trial call")
     max_concurrency: int = Field(8, ge=1, description="calls in flight at once")
+    max_response_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="largest answer read (WSDL included); longer: refused",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+        return url
 
     def uses_demo_secret(self) -> bool:
         """Whether a credential is one of the simulated registries' public demo values."""
         secrets = (self.password.get_secret_value(), self.api_key.get_secret_value())
-        return any("demo" in secret for secret in secrets)
+        return any("demo" in secret.lower() for secret in secrets)
+
+    def production_problems(self, name: str) -> list[str]:
+        """Why these settings must not be used in production (empty when they may)."""
+        env = f"HUB_{name.upper()}__"
+        if self.auth == "none":
+            return [f"{name} has auth=none ({env}AUTH)"]
+        field = "password" if self.auth == "basic" else "api_key"
+        secret: SecretStr = getattr(self, field)
+        value = secret.get_secret_value()
+        if not value.strip():
+            return [f"{name} has an empty {field} ({env}{field.upper()})"]
+        if "demo" in value.lower():
+            return [f"{name} uses a demo {field} ({env}{field.upper()})"]
+        return []
 
 
 # Each registry's defaults point at the simulated registry of `hub mocks serve --port-base 8100`
@@ -126,6 +154,7 @@ class ScheduleSettings(BaseModel):
             "civil": 900.0,
             "returnees": 900.0,
             "sa-status": 900.0,
+            "profile": 3600.0,
         },
         description="interval of each flow's decisions",
     )
@@ -149,6 +178,14 @@ class Settings(BaseSettings):
     audit_lock_wait_seconds: float = Field(
         10.0, gt=0, description="how long an API read waits for the audit log before a 503"
     )
+    log_pseudonym_key: SecretStr = Field(
+        SecretStr(""),
+        description="secret of the log pseudonyms (HMAC); random per process when empty, "
+        "which production refuses",
+    )
+    api_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest request body the API reads; longer: 413"
+    )
 
     emis: EmisSettings = Field(default_factory=EmisSettings)
     sas: SasSettings = Field(default_factory=SasSettings)
@@ -160,13 +197,19 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @model_validator(mode="after")
-    def _refuse_demo_secrets_in_production(self) -> Self:
+    def _refuse_weak_secrets_in_production(self) -> Self:
         if self.environment == "production":
-            weak = [name for name in REGISTRY_NAMES if self.registry(name).uses_demo_secret()]
-            if weak:
+            problems = [
+                p for name in REGISTRY_NAMES for p in self.registry(name).production_problems(name)
+            ]
+            key = self.log_pseudonym_key.get_secret_value()
+            if not key.strip():
+                problems.append("the log pseudonym key is empty (HUB_LOG_PSEUDONYM_KEY)")
+            elif "demo" in key.lower():
+                problems.append("the log pseudonym key is a demo value (HUB_LOG_PSEUDONYM_KEY)")
+            if problems:
                 raise ValueError(
-                    "production settings still use the demo credentials of "
-                    f"{', '.join(weak)}; set HUB_<REGISTRY>__PASSWORD or __API_KEY"
+                    "production settings refused: " + "; ".join(problems) + "; set real secrets"
                 )
         return self
 

@@ -1,4 +1,11 @@
-"""SOAP connectors: zeep, driven through the shared transport, with faults translated once."""
+"""SOAP connectors: zeep, driven through the shared transport, with faults translated once.
+
+The WSDL is loaded in its single-document form (``?singleWsdl``: the XSD inlined) with
+``forbid_external``: zeep fetches nothing a document names beyond it. Every request goes
+through :class:`RegistryTransport` (credentials to the registry's origin only, answers
+capped at ``max_response_bytes``), and the service address the WSDL declares must be on
+the registry's origin.
+"""
 
 from __future__ import annotations
 
@@ -34,20 +41,37 @@ class _ZeepOverHttpx(zeep.Transport):
         self._registry = transport
 
     def get(self, address: str, params: Any, headers: Any) -> httpx.Response:
-        return self._registry.client.get(address, params=params, headers=headers)
+        self._own(address, "wsdl")
+        return self._registry.fetch(
+            "GET", address, operation="wsdl", params=params, headers=headers
+        )
 
     def post(self, address: str, message: str | bytes, headers: Any) -> httpx.Response:
-        response = self._registry.client.post(address, content=message, headers=headers)
+        action = str(headers.get("SOAPAction", "")).strip('"').rsplit("/", 1)[-1] or "soap"
+        self._own(address, action)
+        response = self._registry.fetch(
+            "POST", address, operation=action, content=message, headers=headers
+        )
         if response.status_code in TRANSIENT_STATUSES and not _is_xml(response):
             # a bare 503/429 carries Retry-After, which zeep's TransportError would drop
-            action = str(headers.get("SOAPAction", "")).strip('"').rsplit("/", 1)[-1]
-            raise self._registry.status_error(response, operation=action or "soap")
+            raise self._registry.status_error(response, operation=action)
         return response
 
     def _load_remote_data(self, url: str) -> bytes:
-        response = self._registry.client.get(url)
+        self._own(url, "wsdl")
+        response = self._registry.fetch("GET", url, operation="wsdl")
         response.raise_for_status()
         return response.content
+
+    def _own(self, url: str, operation: str) -> None:
+        """Refuse to send anything to a host other than the registry's own."""
+        if not self._registry.owns(url):
+            raise ContractViolation(
+                f"the WSDL names {httpx.URL(url).netloc.decode()!r}, not the registry's host",
+                registry=self._registry.name,
+                operation=operation,
+                hint="the hub talks only to the host of HUB_<REGISTRY>__URL; fix the WSDL",
+            )
 
 
 class SoapConnector:
@@ -71,19 +95,25 @@ class SoapConnector:
             self._client = self.transport.resilience.call("wsdl", self._load_wsdl)
         return self._client
 
+    @property
+    def wsdl_url(self) -> str:
+        """The registry's WSDL in its single-document form (the XSD inlined)."""
+        path = self.wsdl_path.split("?", 1)[0]
+        return f"{self.transport.settings.url}{path}?singleWsdl"
+
     def _load_wsdl(self) -> zeep.Client:
         try:
             return zeep.Client(
-                f"{self.transport.settings.url}{self.wsdl_path}",
+                self.wsdl_url,
                 transport=_ZeepOverHttpx(self.transport),
                 settings=zeep.Settings(
                     strict=True,
                     xml_huge_tree=False,
                     forbid_dtd=True,
                     forbid_entities=True,
-                    # the WSDL imports its XSD from the same registry: imports must load;
-                    # entity and DTD tricks stay forbidden above
-                    forbid_external=False,
+                    # nothing beyond the single-document WSDL is fetched: no xsd:import,
+                    # wsdl:import or external entity can send a request elsewhere
+                    forbid_external=True,
                 ),
             )
         except (httpx.HTTPError, zeep.exceptions.Error, etree.XMLSyntaxError) as exc:

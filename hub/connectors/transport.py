@@ -2,20 +2,49 @@
 
 Timeouts, credentials, error mapping and resilience (retries, breaker,
 concurrency limit) live here once; a connector only says which requests to make.
+
+Credentials (Basic or API key) are sent only to the registry's own origin (scheme, host,
+port of its ``url``), whatever URL a request names; every answer is read as a stream and
+refused once it passes ``max_response_bytes``.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Generator
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 from hub.connectors.resilience import Resilience
-from hub.errors import RegistryError, RegistryRejected, RegistryUnavailable
+from hub.errors import ContractViolation, RegistryError, RegistryRejected, RegistryUnavailable
 from hub.settings import RegistrySettings
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
+
+
+def origin_of(url: httpx.URL | str) -> Origin:
+    """Scheme, host and port of ``url`` (the default port made explicit)."""
+    parsed = httpx.URL(url)
+    port = parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 0)
+    return parsed.scheme, parsed.host.lower(), port
+
+
+class OwnOriginAuth(httpx.Auth):
+    """Adds the registry's credential headers to requests for its own origin only."""
+
+    def __init__(self, origin: Origin, headers: dict[str, str]) -> None:
+        self.origin = origin
+        self._headers = headers
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if origin_of(request.url) == self.origin:
+            request.headers.update(self._headers)
+        yield request
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -40,11 +69,12 @@ class RegistryTransport:
         self.name = name
         self.settings = settings
         self.resilience = Resilience(name, settings)
+        self.origin = origin_of(settings.url)
         self.client = httpx.Client(
             base_url=settings.url,
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            auth=self._auth(),
-            headers=self._headers(),
+            auth=OwnOriginAuth(self.origin, self._credentials()),
+            headers={"User-Agent": "ura-hub"},
             cert=self._cert(),
             transport=transport,
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
@@ -64,7 +94,7 @@ class RegistryTransport:
         kwargs = dict(kwargs)
         accept: tuple[int, ...] = kwargs.pop("accept", ())
         try:
-            response = self.client.request(method, url, **kwargs)
+            response = self.fetch(method, url, operation=operation, **kwargs)
         except httpx.TimeoutException as exc:
             raise self._unavailable(operation, "timed out", None) from exc
         except httpx.TransportError as exc:
@@ -74,6 +104,37 @@ class RegistryTransport:
         if response.is_success or response.status_code in accept:
             return response
         raise self.status_error(response, operation=operation)
+
+    def owns(self, url: httpx.URL | str) -> bool:
+        """Whether ``url`` is on the registry's own origin (relative URLs are)."""
+        return origin_of(self.client.base_url.join(url)) == self.origin
+
+    def fetch(
+        self, method: str, url: httpx.URL | str, *, operation: str, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, its answer read in full unless it passes ``max_response_bytes``
+        (declared or streamed): then :class:`ContractViolation`, the rest unread.
+        httpx errors are left to the caller."""
+        limit = self.settings.max_response_bytes
+        with self.client.stream(method, url, **kwargs) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise self._too_large(operation, limit)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise self._too_large(operation, limit)
+        response._content = bytes(body)  # what Response.read() would have set
+        return response
+
+    def _too_large(self, operation: str, limit: int) -> ContractViolation:
+        return ContractViolation(
+            f"answered more than {limit} bytes; the answer was not read",
+            registry=self.name,
+            operation=operation,
+            hint=f"raise HUB_{self.name.upper()}__MAX_RESPONSE_BYTES if such answers are expected",
+        )
 
     def status_error(self, response: httpx.Response, *, operation: str) -> RegistryError:
         """The hub error for an error status of this registry."""
@@ -103,18 +164,14 @@ class RegistryTransport:
             hint=f"the registry is unreachable or overloaded; check {self.settings.url}",
         )
 
-    def _auth(self) -> httpx.Auth | None:
+    def _credentials(self) -> dict[str, str]:
+        """The headers that prove who the hub is (sent to the registry's origin only)."""
         if self.settings.auth == "basic":
-            return httpx.BasicAuth(
-                self.settings.username, self.settings.password.get_secret_value()
-            )
-        return None
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"User-Agent": "ura-hub"}
+            pair = f"{self.settings.username}:{self.settings.password.get_secret_value()}"
+            return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode("ascii")}
         if self.settings.auth == "api_key":
-            headers[self.settings.api_key_header] = self.settings.api_key.get_secret_value()
-        return headers
+            return {self.settings.api_key_header: self.settings.api_key.get_secret_value()}
+        return {}
 
     def _cert(self) -> tuple[str, str] | str | None:
         cert, key = self.settings.client_cert, self.settings.client_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import importlib
 import socket
 import threading
@@ -85,7 +86,13 @@ def serve_all(
     faults: Mapping[str, FaultConfig] | None = None,
     auth: Mapping[str, AuthConfig] | None = None,
 ) -> None:
-    """Serve the five registries until interrupted (one event loop, five servers)."""
+    """Serve the five registries until interrupted (one event loop, five servers).
+
+    OSError (``EADDRINUSE``) before anything is loaded when one of the ports is taken.
+    """
+    for port in range(port_base, port_base + len(REGISTRIES)):
+        if not _port_bindable(host, port):
+            raise OSError(errno.EADDRINUSE, "address already in use", f"{host}:{port}")
     servers = _servers(_build_apps(data_dir, faults or {}, auth or {}), port_base, host)
 
     async def _run() -> None:
@@ -105,6 +112,18 @@ def free_port_base(count: int = len(REGISTRIES), host: str = "127.0.0.1") -> int
         if all(_port_free(host, base + i) for i in range(count)):
             return base
     raise RuntimeError("no run of free consecutive ports found on the loopback interface")
+
+
+def _port_bindable(host: str, port: int) -> bool:
+    """Whether a server could listen on ``port`` now (as uvicorn binds: SO_REUSEADDR, so a
+    port left in TIME_WAIT by an earlier run counts as free)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _port_free(host: str, port: int) -> bool:
