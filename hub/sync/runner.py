@@ -28,8 +28,9 @@ FLOW_SOURCES: dict[FlowName, tuple[RegistryName, ...]] = {
     "suspensions": ("emis", "sas"),
     "employment": ("tak", "emis", "sas"),
     "civil": ("cra", "emis", "sas", "cms"),
-    "returnees": ("cms", "emis"),
+    "returnees": ("cms", "emis", "cra"),
     "sa-status": ("sas", "emis"),
+    "profile": ("emis", "sas", "cra"),
 }
 """The registries whose changes each flow reads (through ingestion)."""
 

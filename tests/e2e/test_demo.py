@@ -66,6 +66,15 @@ def test_demo_ingests_links_and_syncs_every_flow(demo: Demo) -> None:
         "civil_deaths",
         "returnees",
         "sa_status",
+        "civil_deaths_sas",
+        "civil_deaths_emis",
+        "civil_deaths_cms",
+        "civil_addresses_emis",
+        "civil_addresses_sas",
+        "employment_income",
+        "profiles",
+        "sas_cases_closed_by_death",
+        "sas_cases_open_after_death",
     }
     for flow, line in summary["flows"].items():
         assert (line["missing"], line["unexpected"]) == (0, 0), flow

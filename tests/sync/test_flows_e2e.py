@@ -149,8 +149,12 @@ def world(own_registries: RunningRegistries, tmp_path_factory: pytest.TempPathFa
         },
     )
 
-    deceased_case = next(
-        case for pn, case in case_applicants.items() if pn not in used and cra.get("persons", pn)
+    deceased_case = next(  # the only member of the case: SAS closes it (RecordDeath)
+        case
+        for pn, case in case_applicants.items()
+        if pn not in used
+        and cra.get("persons", pn)
+        and {m["personal_no"] for m in case["family_members"]} <= {pn}
     )
     used.add(deceased_case["personal_no"])
     returnee = next(
@@ -253,7 +257,7 @@ def test_a_payroll_declaration_terminates_the_jobseeker(
     )
 
 
-def test_a_death_stops_benefits_and_closes_the_returnee_case(
+def test_the_death_of_a_cases_only_member_closes_it_and_the_returnee_case(
     world: World, own_registries: RunningRegistries
 ) -> None:
     sas = _store(own_registries, "sas")
@@ -267,14 +271,18 @@ def test_a_death_stops_benefits_and_closes_the_returnee_case(
 
 
 def test_running_every_flow_again_delivers_nothing_new(world: World) -> None:
+    def applied(stats: dict[str, Any]) -> dict[str, int]:
+        # a profile follows the registration EMIS changed on the first run's word
+        return {op: n for op, n in stats["applied"].items() if op != "RecordJobseekerProfile"}
+
     for registry, stats in world.stats_after_second.items():
-        assert (
-            stats["applied"] == world.stats_after_first[registry]["applied"] or registry == "cms"
-        ), registry
+        assert applied(stats) == applied(world.stats_after_first[registry]) or registry == "cms", (
+            registry
+        )
     assert world.second.dispatch.dead == 0
     new = {run.flow: run.enqueued for run in world.second.runs if run.enqueued}
     # only consequences of the first run's deliveries may follow (EMIS answers about referrals)
-    assert set(new) <= {"returnees", "sa-status"}
+    assert set(new) <= {"returnees", "sa-status", "profile"}
 
 
 def test_every_delivery_is_in_the_audit_log_and_answers_a_subject_request(world: World) -> None:

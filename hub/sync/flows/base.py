@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Subquery, select, union
+from sqlalchemy import CompoundSelect, Select, Subquery, select, union
 from sqlmodel import Session, col
 
 from hub.canonical import BenefitCase, BenefitCaseMember, PersonIdentifier
@@ -68,6 +68,15 @@ def person_key(person_id: int) -> str:
     return f"person:{person_id}"
 
 
+def returnee_key(returnee_id: str) -> str:
+    """The outbox order key of a returnee, from its first message on (linked to a person or not).
+
+    Every message about one returnee is one chain: linking the returnee to a person
+    later must not start a second chain whose messages could overtake the first's.
+    """
+    return f"returnee:{returnee_id}"
+
+
 def iso(value: date | None) -> str | None:
     """A date as the contracts write it."""
     return value.isoformat() if value is not None else None
@@ -94,3 +103,25 @@ def open_benefit_cases(session: Session, person_ids: set[int]) -> dict[int, str]
         if person_id in person_ids:
             found.setdefault(person_id, case_key)
     return found
+
+
+def open_case_people(as_of: date) -> CompoundSelect[int, date]:
+    """``(person_id, since)`` of every applicant and member of an open (active or suspended)
+    SAS case that began by ``as_of``: a query to join, for sets too large to list."""
+    is_open = (
+        col(BenefitCase.status).in_(("active", "suspended")),
+        col(BenefitCase.since) <= as_of,
+    )
+    applicants: Select[int, date] = select(
+        col(BenefitCase.applicant_person_id).label("person_id"),
+        col(BenefitCase.since).label("since"),
+    ).where(*is_open)
+    members: Select[int, date] = (
+        select(
+            col(BenefitCaseMember.person_id).label("person_id"),
+            col(BenefitCase.since).label("since"),
+        )
+        .join(BenefitCase, col(BenefitCase.case_key) == col(BenefitCaseMember.case_key))
+        .where(*is_open)
+    )
+    return union(applicants, members)

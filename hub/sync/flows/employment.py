@@ -1,18 +1,21 @@
-"""employment, TAK -> EMIS and SAS: a jobseeker with an active payroll declaration works.
+"""employment, TAK -> EMIS and SAS: a payroll declaration means the person works.
 
-"Active" means declared for the month of ``as_of`` or the one before (declarations
-are filed after the month). EMIS terminates the registration; SAS, for persons
-in one of its cases, is told of the latest income.
+"Recent" means declared for the month of ``as_of`` or the one before (declarations
+are filed after the month). EMIS terminates the active registration of a jobseeker
+with a recent declaration. SAS is told of the income of every living applicant or
+member of an open case who has a recent declaration, jobseeker or not: the means
+test compares the whole family's income. It receives each declaration of the
+person's latest recent month (one per employer).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlmodel import Session, col
 
-from hub.canonical import JobseekerRegistration, PayrollDeclaration
+from hub.canonical import JobseekerRegistration, PayrollDeclaration, Person
 from hub.settings import Settings
 from hub.sync.flows.base import (
     FlowResult,
@@ -31,52 +34,64 @@ def recent_periods(as_of: date) -> tuple[str, str]:
 
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
-    """Terminate each working jobseeker in EMIS; tell SAS of the income of its beneficiaries."""
+    """Terminate each working jobseeker in EMIS; tell SAS of its beneficiaries' incomes."""
     pn = personal_numbers()
     declared = session.execute(
-        select(PayrollDeclaration, JobseekerRegistration, pn.c.personal_no)
-        .join(
-            JobseekerRegistration,
-            col(JobseekerRegistration.person_id) == col(PayrollDeclaration.person_id),
-        )
+        select(PayrollDeclaration, pn.c.personal_no)
         .join(pn, pn.c.person_id == col(PayrollDeclaration.person_id))
+        .join(Person, col(Person.id) == col(PayrollDeclaration.person_id))
         .where(
             col(PayrollDeclaration.period).in_(recent_periods(as_of)),
-            col(JobseekerRegistration.status) == "active",
+            or_(col(Person.death_date).is_(None), col(Person.death_date) > as_of),
         )
         .order_by(col(PayrollDeclaration.period).desc(), col(PayrollDeclaration.declaration_key))
     ).all()
     result = FlowResult(pulled=len(declared))
-    latest: dict[int, tuple[PayrollDeclaration, JobseekerRegistration, str]] = {}
-    for declaration, registration, personal_no in declared:
-        latest.setdefault(declaration.person_id, (declaration, registration, personal_no))
-    beneficiaries = open_benefit_cases(session, set(latest))
-    for person_id, (declaration, registration, personal_no) in sorted(latest.items()):
-        order = person_key(person_id)
-        start = date.fromisoformat(f"{declaration.period}-01")
+    latest: dict[int, list[PayrollDeclaration]] = {}
+    numbers: dict[int, str] = {}
+    for declaration, personal_no in declared:
+        month = latest.setdefault(declaration.person_id, [declaration])
+        if month[0] is not declaration and month[0].period == declaration.period:
+            month.append(declaration)
+        numbers[declaration.person_id] = personal_no
+    paid = exists().where(
+        col(PayrollDeclaration.person_id) == col(JobseekerRegistration.person_id),
+        col(PayrollDeclaration.period).in_(recent_periods(as_of)),
+    )
+    registrations = session.execute(
+        select(JobseekerRegistration)
+        .where(col(JobseekerRegistration.status) == "active", paid)
+        .order_by(col(JobseekerRegistration.jobseeker_key))
+    ).scalars()
+    for registration in registrations:
+        person_id = registration.person_id or 0
+        if person_id not in latest:  # not identified, or dead
+            continue
+        declaration = latest[person_id][0]
         result.drafts.append(
             OutboxDraft(
                 "emis",
                 "TerminateJobseeker",
-                order,
+                person_key(person_id),
                 f"employment:terminate:{registration.jobseeker_key}",
                 {
-                    "personalNo": personal_no,
+                    "personalNo": numbers[person_id],
                     "reason": "employed",
-                    "effectiveDate": iso(start),
+                    "effectiveDate": iso(date.fromisoformat(f"{declaration.period}-01")),
                     "employerTin": declaration.employer_tin,
                 },
             )
         )
-        if person_id in beneficiaries:
+    for person_id in sorted(open_benefit_cases(session, set(latest))):
+        for declaration in latest[person_id]:
             result.drafts.append(
                 OutboxDraft(
                     "sas",
                     "RecordIncome",
-                    order,
+                    person_key(person_id),
                     f"employment:income:{declaration.declaration_key}",
                     {
-                        "personalNo": personal_no,
+                        "personalNo": numbers[person_id],
                         "employerTin": declaration.employer_tin,
                         "period": declaration.period,
                         "grossWage": str(declaration.gross_wage),

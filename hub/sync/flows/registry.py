@@ -8,6 +8,7 @@ from hub.sync.flows import (
     certificates,
     civil,
     employment,
+    profile,
     refusals,
     returnees,
     sa_status,
@@ -16,7 +17,14 @@ from hub.sync.flows import (
 from hub.sync.flows.base import Flow
 
 FlowName = Literal[
-    "certificates", "refusals", "suspensions", "employment", "civil", "returnees", "sa-status"
+    "certificates",
+    "refusals",
+    "suspensions",
+    "employment",
+    "civil",
+    "returnees",
+    "sa-status",
+    "profile",
 ]
 
 FLOWS: dict[FlowName, Flow] = {
@@ -27,5 +35,6 @@ FLOWS: dict[FlowName, Flow] = {
     "civil": civil.decide,
     "returnees": returnees.decide,
     "sa-status": sa_status.decide,
+    "profile": profile.decide,
 }
 """Every flow; a full sync runs them in this order."""

@@ -1,20 +1,34 @@
 """returnees, CMS <-> EMIS: working-age returnees are referred to the employment agency,
 and their EMIS registration and employment status go back to CMS.
 
+A returnee is referred while CMS's case is open and the civil registry does not
+know the person as dead (the reconciliation's ``returnee_not_registered`` skips the
+dead the same way, but still reports a closed case's returnee as never registered).
 The way back reads EMIS's own feed: a registration EMIS created for a returnee
 names the returnee (``returneeId``), so the status CMS receives is what EMIS holds.
+
+Every message about a returnee is ordered by ``returnee:{returnee id}`` from the first
+one on, whether or not the returnee has been linked to a person since: one chain, so
+no later status can overtake an earlier one at CMS.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from hub.canonical import JobseekerRegistration, Person, ReturneeCase
 from hub.settings import Settings
-from hub.sync.flows.base import FlowResult, OutboxDraft, compact, iso, person_key, personal_numbers
+from hub.sync.flows.base import (
+    FlowResult,
+    OutboxDraft,
+    compact,
+    iso,
+    personal_numbers,
+    returnee_key,
+)
 from hub.sync.models import MessageState, OutboxMessage
 
 WORKING_AGE = (18, 64)
@@ -41,7 +55,12 @@ def _referrals(session: Session, as_of: date, result: FlowResult) -> None:
         select(ReturneeCase, col(Person.birth_date), pn.c.personal_no)
         .outerjoin(Person, col(Person.id) == col(ReturneeCase.person_id))
         .outerjoin(pn, pn.c.person_id == col(ReturneeCase.person_id))
-        .where(col(ReturneeCase.emis_registered).is_(False), col(ReturneeCase.returned_on) <= as_of)
+        .where(
+            col(ReturneeCase.emis_registered).is_(False),
+            col(ReturneeCase.returned_on) <= as_of,
+            col(ReturneeCase.case_status) == "open",
+            or_(col(Person.death_date).is_(None), col(Person.death_date) > as_of),
+        )
         .order_by(col(ReturneeCase.returnee_key))
     ).all()
     result.pulled += len(rows)
@@ -49,12 +68,11 @@ def _referrals(session: Session, as_of: date, result: FlowResult) -> None:
         birth = civil_birth or case.birth_date
         if birth is None or not working_age(birth, as_of):
             continue
-        order = person_key(case.person_id) if case.person_id else f"returnee:{case.returnee_key}"
         result.drafts.append(
             OutboxDraft(
                 "emis",
                 "RegisterReturneeReferral",
-                order,
+                returnee_key(case.returnee_key),
                 f"returnees:refer:{case.returnee_key}",
                 compact(
                     {
@@ -105,7 +123,9 @@ def _acknowledged_referrals(session: Session, as_of: date, result: FlowResult) -
         returnee_id = str(message.payload["returneeId"])
         result.pulled += 1
         result.drafts.append(
-            _status_draft(message.order_key, returnee_id, str(jobseeker_id), "unemployed", since)
+            _status_draft(
+                returnee_key(returnee_id), returnee_id, str(jobseeker_id), "unemployed", since
+            )
         )
 
 
@@ -125,9 +145,12 @@ def _statuses(session: Session, as_of: date, result: FlowResult) -> None:
         )
         status = "employed" if employed else "unemployed"
         since = registration.terminated_on if employed else registration.registered_on
-        order = person_key(case.person_id) if case.person_id else f"returnee:{case.returnee_key}"
         result.drafts.append(
             _status_draft(
-                order, case.returnee_key, registration.jobseeker_key, status, since or as_of
+                returnee_key(case.returnee_key),
+                case.returnee_key,
+                registration.jobseeker_key,
+                status,
+                since or as_of,
             )
         )
