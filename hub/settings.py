@@ -173,7 +173,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
     policy_profile: str = Field(
-        "XK", description="activation policy profile: hub/policy/profiles/<code>.yaml"
+        "XK",
+        description="activation policy profile: a shipped code (hub/policy/profiles/<code>.yaml)"
+        " or the path of a deployment's own profile file",
     )
     audit_lock_wait_seconds: float = Field(
         10.0, gt=0, description="how long an API read waits for the audit log before a 503"

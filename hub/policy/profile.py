@@ -159,8 +159,23 @@ def available_profiles(directory: Path = PROFILE_DIR) -> tuple[str, ...]:
 
 
 def load_profile(code: str) -> PolicyProfile:
-    """The shipped profile of a country code (case-insensitive), loaded once."""
+    """The shipped profile of a country code (case-insensitive), or a profile file a
+    deployment keeps itself (a path ending in ``.yaml``, named after its code); loaded once."""
+    if code.strip().lower().endswith((".yaml", ".yml")):
+        return _load_own(Path(code.strip()).resolve())
     return _load_shipped(code.strip().upper())
+
+
+@cache
+def _load_own(path: Path) -> PolicyProfile:
+    if not path.is_file():
+        raise ConfigurationError(
+            f"policy profile file {path} does not exist",
+            hint="set HUB_POLICY_PROFILE to a shipped code ("
+            + ", ".join(available_profiles())
+            + ") or to the path of a profile file",
+        )
+    return load_profile_file(path)
 
 
 @cache

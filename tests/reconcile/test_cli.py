@@ -30,13 +30,13 @@ def test_run_lists_findings_and_applies_one(store_url: str) -> None:
         app, ["reconcile", "findings", run_id, "--kind", "dead_person_still_paid"], env=env
     )
     assert listed.exit_code == 0, listed.output
-    assert "SAS StopBenefits" in listed.output
+    assert "SAS RecordDeath" in listed.output
     assert "jobseeker_with_active_payroll" not in listed.output
     finding_id = re.findall(r"│ (\d+) +│ dead_person", listed.output)[0]
 
     applied = runner.invoke(app, ["reconcile", "apply", run_id, finding_id], env=env)
     assert applied.exit_code == 0, applied.output
-    assert "SAS StopBenefits queued" in applied.output
+    assert "SAS RecordDeath queued" in applied.output
     again = runner.invoke(app, ["reconcile", "apply", run_id, finding_id], env=env)
     assert again.exit_code == 1
     assert "already" in again.output or "applied" in again.output

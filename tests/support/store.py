@@ -31,6 +31,13 @@ def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
     settings: Settings = fast_settings(registries).model_copy(update={"policy_profile": "XK"})
     assert ingest_all(engine, settings).ok
     decide_flow(engine, settings, "suspensions", as_of=as_of)
+    confirm_every_proposal(engine)
+    return engine
+
+
+def confirm_every_proposal(engine: Engine) -> None:
+    """Confirm each open proposal as its CSW would, from the proposed day, for the proposed
+    length."""
     with unit_of_work(engine) as session:
         proposals = session.execute(
             select(Suspension).where(col(Suspension.status) == "proposed")
@@ -44,7 +51,6 @@ def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
                 ends_on=None,
                 reason="no strong reason for the refusals",
             )
-    return engine
 
 
 def filled_template(

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from hub.audit.models import AuditEntry
 from hub.audit.service import export_person, verify
+from hub.canonical import PersonIdentifier, Suspension
 from hub.settings import Settings
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
@@ -27,6 +28,7 @@ from hub.sync.runner import SyncOutcome, run_sync
 from mocks.core.server import RunningRegistries
 from mocks.core.store import RegistryStore
 from tests.support.registries import fast_settings
+from tests.support.store import confirm_every_proposal
 
 AS_OF = date(2026, 10, 31)
 
@@ -50,7 +52,10 @@ class World:
     first: SyncOutcome
     second: SyncOutcome
     stats_after_first: dict[str, Any]
+    stats_after_decisions: dict[str, Any]
     stats_after_second: dict[str, Any]
+    third: SyncOutcome
+    stats_after_third: dict[str, Any]
     settings: Settings
     database: str
 
@@ -173,7 +178,12 @@ def world(own_registries: RunningRegistries, tmp_path_factory: pytest.TempPathFa
     settings = fast_settings(own_registries).model_copy(update={"policy_profile": "XK"})
     first = run_sync(engine, settings, list(FLOWS), as_of=AS_OF)
     after_first = _stats(own_registries)
+    confirm_every_proposal(engine)  # the CSW decides; then the decisions are delivered
+    run_sync(engine, settings, ["suspensions"], as_of=AS_OF, ingest=False)
+    after_decisions = _stats(own_registries)
     second = run_sync(engine, settings, list(FLOWS), as_of=AS_OF)
+    after_second = _stats(own_registries)
+    third = run_sync(engine, settings, list(FLOWS), as_of=AS_OF)
     return World(
         certificate_pn=certified["personal_no"],
         suspended_pn=beneficiary_jobseeker["personal_no"],
@@ -185,7 +195,10 @@ def world(own_registries: RunningRegistries, tmp_path_factory: pytest.TempPathFa
         first=first,
         second=second,
         stats_after_first=after_first,
-        stats_after_second=_stats(own_registries),
+        stats_after_decisions=after_decisions,
+        stats_after_second=after_second,
+        third=third,
+        stats_after_third=_stats(own_registries),
         settings=settings,
         database=database,
     )
@@ -223,6 +236,30 @@ def test_two_unjustified_refusals_suspend_the_beneficiary_under_the_kosovo_profi
     assert flagged, "EMIS was not told of the suspension"
 
 
+def test_nothing_is_suspended_before_the_csw_confirms(world: World) -> None:
+    for registry, operation in (
+        ("sas", "SetBenefitSuspension"),
+        ("emis", "SetBenefitSuspensionFlag"),
+    ):
+        assert operation not in world.stats_after_first[registry]["applied"], operation
+        assert world.stats_after_decisions[registry]["applied"][operation] >= 1, operation
+
+
+def test_emis_is_told_none_once_the_case_is_suspended(
+    world: World, own_registries: RunningRegistries
+) -> None:
+    received = httpx.get(
+        f"{own_registries.url('emis')}/admin/received",
+        params={"operation": "SetSocialAssistanceStatus"},
+    ).json()
+    told = [
+        r["payload"]["category"]
+        for r in received
+        if r["payload"]["personalNo"] == world.suspended_pn
+    ]
+    assert told == ["II", "NONE"]
+
+
 def test_one_refusal_or_only_justified_ones_never_suspend(
     world: World, own_registries: RunningRegistries
 ) -> None:
@@ -240,10 +277,14 @@ def test_the_north_macedonia_profile_needs_a_third_refusal(world: World) -> None
     engine = make_engine(world.database)
     north_macedonia = world.settings.model_copy(update={"policy_profile": "MK"})
     with Session(engine) as session:
-        result = FLOWS["suspensions"](session, settings=north_macedonia, as_of=AS_OF)
+        FLOWS["suspensions"](session, settings=north_macedonia, as_of=AS_OF)
+        proposed_under_mk = session.exec(
+            select(col(PersonIdentifier.value))
+            .join(Suspension, col(Suspension.person_id) == col(PersonIdentifier.person_id))
+            .where(col(Suspension.policy_profile) == "MK")
+        ).all()
         session.rollback()  # a look at the decisions only
-    flagged = {draft.payload["personalNo"] for draft in result.drafts}
-    assert world.suspended_pn not in flagged
+    assert world.suspended_pn not in proposed_under_mk
 
 
 def test_a_payroll_declaration_terminates_the_jobseeker(
@@ -275,12 +316,13 @@ def test_running_every_flow_again_delivers_nothing_new(world: World) -> None:
         # a profile follows the registration EMIS changed on the first run's word
         return {op: n for op, n in stats["applied"].items() if op != "RecordJobseekerProfile"}
 
-    for registry, stats in world.stats_after_second.items():
-        assert applied(stats) == applied(world.stats_after_first[registry]) or registry == "cms", (
-            registry
-        )
-    assert world.second.dispatch.dead == 0
-    new = {run.flow: run.enqueued for run in world.second.runs if run.enqueued}
+    # the run after the decisions reads SAS's suspended cases back (sa-status tells EMIS
+    # NONE of them); the run after that has nothing new to say
+    for registry, stats in world.stats_after_third.items():
+        before = applied(world.stats_after_second[registry])
+        assert applied(stats) == before or registry == "cms", registry
+    assert world.third.dispatch.dead == 0
+    new = {run.flow: run.enqueued for run in world.third.runs if run.enqueued}
     # only consequences of the first run's deliveries may follow (EMIS answers about referrals)
     assert set(new) <= {"returnees", "sa-status", "profile"}
 

@@ -75,7 +75,7 @@ def _finding(case_key: str, person_id: int, paid: list[Any]) -> FindingDraft:
         },
         proposed_action=action(
             "sas",
-            "StopBenefits",
-            {"personalNo": personal_no, "reason": "deceased", "effectiveDate": iso(death_date)},
+            "RecordDeath",
+            {"personalNo": personal_no, "dateOfDeath": iso(death_date)},
         ),
     )

@@ -3,7 +3,8 @@
 CMS records the returnee as not registered at EMIS, and EMIS has no
 registration of the person nor one made for the returnee. Working age is 18 to
 64 on ``as_of``, from the civil birth date when the returnee is identified.
-Someone the civil registry knows as dead by then is no longer referred.
+Someone the civil registry knows as dead by then, or whose CMS case is closed, is no
+longer referred (as the returnees flow decides).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def detect(session: Session, *, as_of: date) -> list[FindingDraft]:
         .outerjoin(pn, pn.c.person_id == col(case.person_id))
         .where(
             col(case.emis_registered).is_(False),
+            col(case.case_status) == "open",
             col(case.returned_on) <= as_of,
             birth <= years_before(as_of, youngest),
             birth > years_before(as_of, oldest + 1),
