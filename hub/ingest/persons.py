@@ -6,11 +6,12 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, insert, literal, or_, select, update
+from sqlalchemy import Date, case, cast, delete, func, insert, literal, or_, select, update
 from sqlmodel import Session, col
 
 from hub.canonical import Person, PersonAttribute, PersonIdentifier
 from hub.canonical.persons import PERSONAL_NO_SCHEME
+from hub.log import get_logger
 from hub.mappings.survivorship import source_ranks
 from hub.store.types import utc_now
 from hub.store.upsert import table_of, upsert
@@ -19,6 +20,7 @@ GOLDEN_COLUMNS = ("first_name", "last_name", "birth_date", "sex", "municipality_
 """Person attributes copied onto the golden record by survivorship."""
 
 _LOOKUP_CHUNK = 5_000
+log = get_logger("ingest")
 
 
 class PersonDirectory:
@@ -33,6 +35,10 @@ class PersonDirectory:
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
+
+    def clear(self) -> None:
+        """Forget every number: a page was rolled back, and the persons it made with it."""
+        self._ids.clear()
 
     def ids_for(
         self, session: Session, personal_nos: Collection[str], *, source: str, as_of: datetime
@@ -49,13 +55,20 @@ class PersonDirectory:
 def person_ids_by_personal_no(
     session: Session, personal_nos: Collection[str], *, source: str, as_of: datetime
 ) -> dict[str, int]:
-    """The person of each personal number, creating persons for numbers never seen."""
+    """The person of each personal number, creating persons for numbers never seen.
+
+    A person is created together with its personal number, never without it.
+    Another transaction (an ingestion of another registry) may name the same
+    new number at the same time: the unique ``(scheme, value)`` lets one
+    identifier in, the other insert does nothing, and the loser re-reads the
+    winner's person and deletes the one it had just made (never committed).
+    """
     known = _known(session, personal_nos)
     missing = sorted(set(personal_nos) - set(known))
     if missing:
         now = utc_now()
         new_ids = dict(zip(missing, _create_persons(session, len(missing), now), strict=True))
-        upsert(
+        inserted = upsert(
             session,
             table_of(PersonIdentifier),
             [
@@ -72,8 +85,24 @@ def person_ids_by_personal_no(
             conflict=("scheme", "value"),
             update=(),
         )
+        if inserted != len(new_ids):
+            new_ids = _settle_conflicts(session, new_ids)
         known.update(new_ids)
     return known
+
+
+def _settle_conflicts(session: Session, new_ids: dict[str, int]) -> dict[str, int]:
+    """Some numbers were taken by another writer meanwhile: use its persons, drop ours."""
+    winners = _known(session, list(new_ids))
+    orphans = [pid for pn, pid in new_ids.items() if winners.get(pn) != pid]
+    for start in range(0, len(orphans), _LOOKUP_CHUNK):
+        chunk = orphans[start : start + _LOOKUP_CHUNK]
+        session.execute(
+            delete(Person).where(col(Person.id).in_(chunk)),
+            execution_options={"synchronize_session": False},
+        )
+    log.info("persons_created_elsewhere", persons=len(orphans))
+    return winners
 
 
 def _create_persons(session: Session, count: int, now: datetime) -> list[int]:

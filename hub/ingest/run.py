@@ -18,7 +18,7 @@ from hub.ingest.extract import ExtractPlan, FeedEnd, MappedPage, extract_in_chil
 from hub.ingest.gc_tuning import bulk_collection
 from hub.ingest.models import Watermark
 from hub.ingest.persons import PersonDirectory, refresh_golden_records
-from hub.ingest.writer import write_page
+from hub.ingest.writer import WatermarkMoved, write_page
 from hub.log import get_logger
 from hub.settings import RegistryName, Settings
 from hub.store.engine import unit_of_work
@@ -93,11 +93,24 @@ def _consume(
     on_registry: Callable[[IngestReport], None] | None,
 ) -> None:
     clock = time.perf_counter()  # registries are read one after the other
+    cursors = dict(plan.sources)  # where each feed's next page starts: pages come in order
     for message in extract_in_child(plan, settings):
         report = reports[message.registry]
         if isinstance(message, MappedPage):
-            with unit_of_work(engine) as session:
-                report.rows.update(write_page(session, page=message, persons=persons))
+            if report.error is not None:  # stopped: another run is reading this feed
+                continue
+            try:
+                with unit_of_work(engine) as session:
+                    since = cursors[message.registry]
+                    report.rows.update(
+                        write_page(session, page=message, persons=persons, since=since)
+                    )
+            except WatermarkMoved as moved:
+                persons.clear()  # the page's new persons were rolled back with it
+                report.error = str(moved)
+                log.warning("ingest_overtaken", registry=message.registry)
+                continue
+            cursors[message.registry] = message.next_cursor
             report.pages += 1
             report.read += message.read
             report.mapped += len(message.records)
@@ -131,7 +144,7 @@ def _finish(engine: Engine, report: IngestReport, end: FeedEnd, started: float) 
     # committed pages count even after a failure: their persons get golden records
     with unit_of_work(engine) as session:
         report.golden_records = refresh_golden_records(session)
-    report.error = end.failure
+    report.error = report.error or end.failure
     report.seconds = time.perf_counter() - started
     log.info(
         "ingested",

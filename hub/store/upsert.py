@@ -21,7 +21,7 @@ def upsert(
     *,
     conflict: Sequence[str],
     update: Sequence[str] | None = None,
-) -> None:
+) -> int:
     """Insert ``rows``; where the ``conflict`` key exists, update the ``update`` columns.
 
     ``update=None`` updates every column given except the key; an empty
@@ -33,9 +33,12 @@ def upsert(
     executemany; values go through the columns' own SQLAlchemy bind processors,
     so what is stored is exactly what the ORM would store, without the ORM's
     per-row bookkeeping (the hot path of ingestion).
+
+    Returns the rows the database reports inserted or updated (with an empty
+    ``update``, the rows inserted; -1 when the driver cannot tell).
     """
     if not rows:
-        return
+        return 0
     unique = list({tuple(row[c] for c in conflict): row for row in rows}.values())
     names = tuple(unique[0])
     updated = tuple(update) if update is not None else tuple(c for c in names if c not in conflict)
@@ -51,13 +54,14 @@ def upsert(
             tuple(process(row[name]) if process else row[name] for name, process in steps)
             for row in unique
         ]
-        connection.exec_driver_sql(sql, positional)
+        result = connection.exec_driver_sql(sql, positional)
     else:  # named parameters (psycopg)
         named = [
             {name: process(row[name]) if process else row[name] for name, process in processors}
             for row in unique
         ]
-        connection.exec_driver_sql(sql, named)
+        result = connection.exec_driver_sql(sql, named)
+    return int(result.rowcount)
 
 
 @lru_cache(maxsize=256)

@@ -1,5 +1,9 @@
 """The audit trail of deliveries: every message a registry acknowledged is one audit entry.
 
+The entry is written by the settlement that settled the delivery, in its
+transaction: a dispatcher whose claim was taken over settles nothing and so
+audits nothing, and the one delivery is audited once.
+
 An entry names the person whose data went out (found by the personal number or
 the CMS returnee id the payload carries), the fields sent, the registry and
 operation, and the flow that decided it (its purpose). It never holds the
@@ -11,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from sqlalchemy import String, any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from hub.audit.service import AuditEvent, append_many
@@ -41,7 +47,13 @@ class DeliveredMessage(Protocol):
 
 
 def record_deliveries(session: Session, messages: Sequence[DeliveredMessage]) -> None:
-    """Append one audit entry per delivered message, in the caller's transaction."""
+    """Append one audit entry per delivered message, in the caller's transaction.
+
+    ``messages`` are those the caller's settlement actually settled as delivered
+    (:attr:`hub.sync.outbox.Settled.delivered`): a message is settled delivered
+    once, under the claim that held it, so each delivery is audited once however
+    many dispatchers sent it.
+    """
     if not messages:
         return
     persons = _persons(session, messages)
@@ -73,20 +85,31 @@ def _persons(session: Session, messages: Sequence[DeliveredMessage]) -> dict[int
         session,
         select(col(PersonIdentifier.value), col(PersonIdentifier.person_id)).where(
             col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME,
-            col(PersonIdentifier.value).in_(set(numbers.values())),
+            _among(session, col(PersonIdentifier.value), set(numbers.values())),
         ),
+        bool(numbers),
     )
     by_returnee = _lookup(
         session,
         select(col(ReturneeCase.returnee_key), col(ReturneeCase.person_id)).where(
-            col(ReturneeCase.returnee_key).in_(set(returnees.values())),
+            _among(session, col(ReturneeCase.returnee_key), set(returnees.values())),
             col(ReturneeCase.person_id).is_not(None),
         ),
+        bool(returnees),
     )
     found = {mid: by_number[pn] for mid, pn in numbers.items() if pn in by_number}
     found.update({mid: by_returnee[r] for mid, r in returnees.items() if r in by_returnee})
     return found
 
 
-def _lookup(session: Session, statement: Any) -> Mapping[str, int]:
+def _lookup(session: Session, statement: Any, wanted: bool) -> Mapping[str, int]:
+    if not wanted:
+        return {}
     return {key: person_id for key, person_id in session.exec(statement)}
+
+
+def _among(session: Session, column: Any, values: set[str]) -> Any:
+    """``column IN values``; on PostgreSQL one array parameter, a statement of constant text."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(sorted(values), ARRAY(String)))
+    return column.in_(values)

@@ -28,6 +28,11 @@ class OutboxMessage(SQLModel, table=True):
     Messages of the same ``order_key`` (the person) and target are delivered in
     ``id`` order: a later one waits while an earlier one is pending, being
     delivered, or dead.
+
+    A claim is fenced: ``claim`` counts the claims of the message, and every
+    settlement is ``WHERE id = ? AND claim = ? AND state = 'delivering'``, so a
+    dispatcher whose lease lapsed and whose message was claimed again cannot
+    settle it. A live dispatcher renews the lease of each message it holds.
     """
 
     __tablename__ = "outbox_message"
@@ -47,8 +52,17 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default=MessageState.PENDING, max_length=12)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(
+        default=None, max_length=64, description="the dispatcher holding (or that settled) it"
+    )
+    claim: int = Field(
+        default=0,
+        description="fencing token: every claim increments it, and a settlement names the claim "
+        "it settles, so a dispatcher whose claim was taken over changes nothing",
+    )
+    lease_until: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="the claim lapses then unless renewed"
+    )
     last_error: str | None = Field(default=None, max_length=500)
     outcome: str | None = Field(default=None, max_length=12, description="applied or duplicate")
     acknowledgement: dict[str, Any] | None = Field(

@@ -77,8 +77,11 @@ def test_messages_of_one_person_and_target_go_in_order(database_url: str) -> Non
         ("a1-emis", "person:1", "emis"),
     )
     assert _claim(engine) == ["a1", "b1", "a1-emis"]  # a2 waits for a1
+    held = _state(engine, "a1")
     with unit_of_work(engine) as session:
-        outbox.mark_delivered(session, message_id=_state(engine, "a1").id or 0, outcome="applied")
+        assert outbox.mark_delivered(
+            session, message_id=held.id or 0, outcome="applied", claim=held.claim, worker="test"
+        )
     assert _claim(engine) == ["a2"]
 
 
@@ -86,10 +89,14 @@ def test_a_dead_message_holds_its_chain_until_an_operator_acts(database_url: str
     engine = _engine(database_url)
     _enqueue(engine, ("a1", "person:1", "sas"), ("a2", "person:1", "sas"))
     assert _claim(engine) == ["a1"]
-    first = _state(engine, "a1").id or 0
+    held = _state(engine, "a1")
+    first = held.id or 0
     with unit_of_work(engine) as session:
         outbox.mark_dead(
-            session, message_id=first, error="sas.RecordUnemploymentCertificate: refused"
+            session,
+            message_id=first,
+            error="sas.RecordUnemploymentCertificate: refused",
+            claim=held.claim,
         )
     assert _claim(engine) == []
     with unit_of_work(engine) as session:
