@@ -19,6 +19,7 @@ from hub.api import decisions, health, persons, reconciliations, syncs
 from hub.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
 from hub.audit.recorder import AuditRecorder
+from hub.jobs.worker import JobWorker
 from hub.settings import Settings
 from hub.store.engine import make_engine, normalise_url
 from hub.store.prepared import LoopConnection
@@ -33,10 +34,16 @@ open (an SQLite connection opened per request starts with a cold page cache)."""
 
 
 def create_app(
-    settings: Settings, *, scheduler: HubScheduler | None = None, owns_process: bool = False
+    settings: Settings,
+    *,
+    scheduler: HubScheduler | None = None,
+    jobs: JobWorker | None = None,
+    owns_process: bool = False,
 ) -> FastAPI:
     """The hub's API; an attached ``scheduler`` starts and stops with the app's lifespan.
 
+    ``jobs``: a job worker sharing the process (``hub serve``, the all-in-one); the API itself
+    only queues jobs, and ``hub worker`` processes run them in production.
     ``owns_process``: the app is its process's only tenant (a uvicorn worker, ``hub
     serve``), so what exists once it has started lives as long as the process and is
     frozen out of the cyclic garbage collector (see :func:`_freeze_startup_heap`).
@@ -52,11 +59,15 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         if scheduler is not None:
             await run_in_threadpool(scheduler.start)  # may wait on the database for leadership
+        if jobs is not None:
+            jobs.start()
         if owns_process:
             _freeze_startup_heap()
         try:
             yield
         finally:
+            if jobs is not None:
+                await run_in_threadpool(jobs.stop)  # the running job finishes first
             if scheduler is not None:
                 await run_in_threadpool(scheduler.shutdown)  # lets running jobs finish
             reads.close()
@@ -75,7 +86,6 @@ def create_app(
     app.state.audit = audit
     app.state.reads = reads
     app.state.rate_limiter = RateLimiter()
-    app.state.sync_locks = syncs.views.new_flow_locks()
     install_problem_handlers(app)
     # the last added runs first: the request id and access log wrap the body limit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)

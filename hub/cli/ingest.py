@@ -8,10 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli.progress import progress_board
-from hub.ingest.pipeline import IngestRun, ingest_all
+from hub.cli import jobrun
 from hub.ingest.run import INGEST_ORDER
-from hub.settings import REGISTRY_NAMES, RegistryName, get_settings
+from hub.jobs.models import Job, JobKind
+from hub.settings import REGISTRY_NAMES, get_settings
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
 
@@ -21,8 +21,15 @@ def ingest(
         str | None,
         typer.Option("--source", help=f"only this registry ({', '.join(REGISTRY_NAMES)})"),
     ] = None,
+    queue_only: Annotated[
+        bool, typer.Option("--queue", help="only queue the job for a `hub worker`; print its id")
+    ] = False,
 ) -> None:
-    """Read each registry's change feed from its watermark into the canonical store."""
+    """Read each registry's change feed from its watermark into the canonical store.
+
+    Runs as a job under a lock per registry: an ingestion of the same registry running
+    elsewhere (another `hub ingest`, a worker) is waited for, never run alongside.
+    """
     if source is not None and source not in REGISTRY_NAMES:
         Console(stderr=True).print(
             f"unknown source {source!r}; use one of {', '.join(REGISTRY_NAMES)}"
@@ -31,44 +38,48 @@ def ingest(
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    sources: tuple[RegistryName, ...] = (
-        tuple(n for n in INGEST_ORDER if n == source) if source else INGEST_ORDER
-    )
-    with progress_board() as board:
-        tasks = {name: board.task(f"ingesting {name.upper()}") for name in sources}
-
-        def on_progress(registry: RegistryName, done: int) -> None:
-            tasks[registry](done, 0)
-
-        run = ingest_all(engine, settings, sources=sources, on_progress=on_progress)
-    _print(run)
-    if not run.ok:
+    sources = [n for n in INGEST_ORDER if source is None or n == source]
+    job = jobrun.submit(engine, JobKind.INGEST, target=source or "all", params={"sources": sources})
+    if queue_only:
+        typer.echo(job.id)
+        return
+    ended = jobrun.run_here(engine, settings, job, wait_seconds=WAIT_SECONDS)
+    _print(ended)
+    if ended.state != "done":
         Console(stderr=True).print(
-            "some registries could not be read to the end; their watermarks keep what was "
-            "stored, so running `hub ingest` again resumes where they stopped"
+            f"job {ended.id} {ended.state}: {ended.error}. Registries that could not be read "
+            "keep their watermark; running `hub ingest` again resumes where they stopped"
         )
         raise typer.Exit(1)
 
 
-def _print(run: IngestRun) -> None:
-    table = Table(title="Ingestion")
+WAIT_SECONDS = 3600.0
+"""How long `hub ingest` waits for another run of the same registry to end."""
+
+
+def _print(job: Job) -> None:
+    table = Table(title=f"Ingestion (job {job.id})")
     for column in ("registry", "read", "mapped", "quarantined", "pages", "seconds", "status"):
         table.add_column(column)
-    for name, report in run.reports.items():
-        status = "[green]complete[/green]" if report.ok else f"[red]{report.error}[/red]"
+    for name, report in job.counts.items():
+        if name == "identity":
+            continue
+        error = report.get("error")
+        status = "[green]complete[/green]" if not error else f"[red]{error}[/red]"
         table.add_row(
             name.upper(),
-            f"{report.read:,}",
-            f"{report.mapped:,}",
-            f"{report.quarantined:,}",
-            str(report.pages),
-            f"{report.seconds:.1f}",
+            f"{report['read']:,}",
+            f"{report['mapped']:,}",
+            f"{report['quarantined']:,}",
+            str(report["pages"]),
+            f"{report['seconds']:.1f}",
             status,
         )
     Console().print(table)
-    if run.identity is not None:
-        identity = run.identity
+    identity = job.counts.get("identity")
+    if identity is not None:
         Console().print(
-            f"returnees without personal number: {identity.candidates:,} — linked "
-            f"{identity.linked:,}, sent to review {identity.review:,}, unmatched {identity.none:,}"
+            f"returnees without personal number: {identity['candidates']:,} — linked "
+            f"{identity['linked']:,}, sent to review {identity['review']:,}, unmatched "
+            f"{identity['none']:,}"
         )

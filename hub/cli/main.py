@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quarantine": ("hub.cli.quarantine:app", "Records that did not map."),
     "outbox": ("hub.cli.outbox:app", "Deliveries to the registries."),
     "sync": ("hub.cli.sync:app", "Sync flows between the registries."),
+    "jobs": ("hub.cli.jobs:app", "Jobs: ingestions, flow runs and reconciliations."),
     "audit": ("hub.cli.audit:app", "The audit log of reads and deliveries of personal data."),
     "clients": ("hub.cli.clients:app", "API clients, their scopes and keys."),
     "reconcile": (
@@ -50,11 +51,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "openapi": ("hub.cli.openapi:openapi", "The HTTP API's OpenAPI 3.1 document, as YAML."),
     "serve": (
         "hub.cli.serve:serve",
-        "Serve the HTTP API, and run the scheduler and dispatcher, until interrupted.",
+        "Serve the HTTP API with the scheduler, dispatcher and a job worker, until interrupted.",
     ),
     "worker": (
         "hub.cli.serve:worker",
-        "Run the scheduler and dispatcher without HTTP until SIGINT or SIGTERM.",
+        "Run the scheduler, dispatcher and a job worker without HTTP until SIGINT or SIGTERM.",
     ),
 }
 

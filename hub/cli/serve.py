@@ -1,4 +1,8 @@
-"""``hub serve`` (HTTP API + scheduler + dispatcher) and ``hub worker`` (no HTTP)."""
+"""``hub serve`` (HTTP API + scheduler + dispatcher + a job worker: the all-in-one) and
+``hub worker`` (scheduler + dispatcher + job worker, no HTTP; run as many as needed).
+
+In production the API runs alone (``uvicorn --factory hub.api.main:app_from_environment``)
+and queues jobs; ``hub worker`` processes run them."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.api import create_app
 from hub.errors import HubError
+from hub.jobs.worker import JobWorker
 from hub.log import get_logger
 from hub.settings import Settings, get_settings
 from hub.store.engine import make_engine
@@ -28,18 +33,19 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
 ) -> None:
-    """Serve the HTTP API, and run the scheduler and dispatcher, until interrupted."""
+    """Serve the HTTP API with the scheduler, dispatcher and a job worker, until interrupted."""
     settings, engine = _prepare()
     scheduler = _scheduler(engine, settings)
     # its lifespan starts and stops the scheduler
-    app = create_app(settings, scheduler=scheduler, owns_process=True)
+    jobs = JobWorker(engine, settings)
+    app = create_app(settings, scheduler=scheduler, jobs=jobs, owns_process=True)
     log.info("serve_starting", host=host, port=port)
     # log_config=None: uvicorn keeps the logging the hub configured
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 def worker() -> None:
-    """Run the scheduler and dispatcher without HTTP until SIGINT or SIGTERM."""
+    """Run the scheduler, dispatcher and a job worker without HTTP until SIGINT or SIGTERM."""
     settings, engine = _prepare()
     scheduler = _scheduler(engine, settings)
     stop = threading.Event()
@@ -50,12 +56,15 @@ def worker() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    jobs = JobWorker(engine, settings)
     scheduler.start()
+    jobs.start()
     log.info("worker_started")
     try:
         while not stop.wait(0.5):
             pass
     finally:
+        jobs.stop()  # the running job finishes; a killed worker's job is requeued by another
         scheduler.shutdown(wait=True)  # running jobs finish; claims are settled or expire
     log.info("worker_stopped")
 

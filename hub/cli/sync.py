@@ -9,13 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.errors import HubError
+from hub.cli import jobrun
+from hub.jobs.models import Job, JobKind
 from hub.settings import get_settings
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from hub.sync.flows import FLOWS, FlowName
 from hub.sync.models import SyncRun
-from hub.sync.runner import recent_runs, run_sync
+from hub.sync.runner import recent_runs, sources_of
 
 app = typer.Typer(help="Sync flows between the registries.", no_args_is_help=True)
 FLOW_NAMES: tuple[str, ...] = get_args(FlowName)
@@ -32,8 +33,14 @@ def run(
     no_ingest: Annotated[
         bool, typer.Option("--no-ingest", help="decide on the store as it is, without reading")
     ] = False,
+    queue_only: Annotated[
+        bool, typer.Option("--queue", help="only queue the job for a `hub worker`; print its id")
+    ] = False,
 ) -> None:
-    """Ingest the flows' sources, decide, and dispatch until drained or only dead letters remain."""
+    """Ingest the flows' sources, decide, and dispatch until drained or only dead letters remain.
+
+    Runs as a job under a lock per flow and per registry read: a run of the same flow
+    elsewhere is waited for, never run alongside."""
     if (flow is None) == (not all_flows) or (flow is not None and flow not in FLOW_NAMES):
         Console(stderr=True).print(f"name one flow ({', '.join(FLOW_NAMES)}) or --all")
         raise typer.Exit(2)
@@ -46,18 +53,33 @@ def run(
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    try:
-        outcome = run_sync(engine, settings, flows, as_of=day, ingest=not no_ingest)
-    except HubError as error:
-        Console(stderr=True).print(f"[red]sync failed:[/red] {error}")
-        raise typer.Exit(1) from error
-    _print_runs(Console(), outcome.runs)
-    report = outcome.dispatch
-    Console().print(
-        f"dispatched: {report.delivered:,} delivered ({report.duplicates:,} already applied), "
-        f"{report.retried:,} retries, {report.dead:,} dead"
+    job = jobrun.submit(
+        engine,
+        JobKind.SYNC,
+        target="all" if all_flows else flows[0],
+        params={
+            "flows": list(flows),
+            "as_of": day.isoformat(),
+            "ingest": not no_ingest,
+            "sources": list(sources_of(flows)),
+        },
     )
-    if report.dead:
+    if queue_only:
+        typer.echo(job.id)
+        return
+    ended = jobrun.run_here(engine, settings, job, wait_seconds=3600.0)
+    with unit_of_work(engine) as session:
+        runs = [r for r in recent_runs(session, limit=len(flows) * 3) if _after(r, ended)]
+    _print_runs(Console(), runs)
+    counts = ended.counts
+    if ended.state != "done":
+        Console(stderr=True).print(f"[red]sync failed:[/red] job {ended.id}: {ended.error}")
+        raise typer.Exit(1)
+    Console().print(
+        f"job {ended.id}: decided {counts['decided']:,}, queued {counts['enqueued']:,}; "
+        f"dispatched {counts['delivered']:,} delivered, {counts['dead']:,} dead"
+    )
+    if counts["dead"]:
         Console(stderr=True).print(
             "dead letters wait for an operator: `hub outbox list --state dead`"
         )
@@ -73,6 +95,10 @@ def status(limit: Annotated[int, typer.Option("--limit", min=1)] = 20) -> None:
         Console().print("no sync has run yet: `hub sync run --all`")
         return
     _print_runs(Console(), runs)
+
+
+def _after(run: SyncRun, job: Job) -> bool:
+    return job.started_at is not None and run.started_at >= job.started_at
 
 
 def _print_runs(console: Console, runs: list[SyncRun]) -> None:

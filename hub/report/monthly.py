@@ -12,11 +12,9 @@ What each measure counts for month M (first day F, last day L, both included):
     Job-offer refusals dated within M, split by whether the reason code is
     justified under the labour law (EMIS code list).
 ``suspensions``
-    Benefit suspensions the hub's activation policy decided whose suspension
-    starts within M (``suspended_from``). The store keeps no business date of
-    the decision itself: ``decided_at`` is when the hub's flow ran, which says
-    more about the scheduler than about the month. SAS's own suspension
-    decisions are not counted here.
+    Benefit suspensions a social work centre confirmed (running or since lifted) whose
+    suspension starts within M (``suspended_from``, the day the CSW chose); proposals and
+    rejections are not counted. SAS's own suspension decisions are not counted here.
 ``returnees_referred``
     Registrations EMIS created for a returnee the hub referred (the registration
     names the returnee), registered within M. CMS's ``emis_registered`` flag has
@@ -100,7 +98,8 @@ def _subjects(month: Month) -> dict[Measure, SubjectQuery]:
         "refusals_justified": _refusals(justified=True, first=first, last=last),
         "refusals_unjustified": _refusals(justified=False, first=first, last=last),
         "suspensions": _plain(col(Suspension.person_id)).where(
-            col(Suspension.suspended_from).between(first, last)
+            col(Suspension.suspended_from).between(first, last),
+            col(Suspension.status).in_(("confirmed", "lifted")),
         ),
         "returnees_referred": _returnees_referred(first, last),
         "returnees_employed": _returnees_employed(first, last),

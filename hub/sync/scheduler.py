@@ -3,14 +3,16 @@
 Jobs, each on its own interval from :class:`~hub.settings.ScheduleSettings`
 (an interval of 0 disables a job):
 
-- ``ingest`` reads every registry from its watermark;
-- ``flow:<name>`` decides one flow and queues its messages in the outbox;
-- ``dispatch`` delivers what is due from the outbox.
+- ``ingest`` queues a job that reads every registry from its watermark;
+- ``flow:<name>`` queues a job that decides one flow and queues its messages in the outbox;
+- ``dispatch`` delivers what is due from the outbox (the fenced outbox lets any number of
+  processes dispatch at once).
 
-``ingest`` and the flows run only in the leader process (see :mod:`hub.sync.leader`)
-and one at a time, on one worker thread: a flow never decides on a store an
-ingestion is half-way through, and an embedded SQLite store never sees two of
-our writers. ``dispatch`` runs in every process. Every job has
+The scheduler runs no writer itself: ``ingest`` and the flows only insert jobs (one at a
+time per kind and target: a job still queued or running is not queued again), in the
+leader process only (see :mod:`hub.sync.leader`); any number of job workers
+(:mod:`hub.jobs.worker`) run them, each under its writer's lock. ``dispatch`` runs in every
+process. Every job has
 ``max_instances=1`` and ``coalesce=True``: a job never runs twice at once, and
 runs missed while it was busy collapse into one. A job that fails is logged and
 tried again at its next interval; it never stops the scheduler.
@@ -34,15 +36,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from hub.errors import ConfigurationError, HubError
-from hub.ingest.pipeline import IngestRun, ingest_all
+from hub.ingest.run import INGEST_ORDER
+from hub.jobs import queue as jobs
+from hub.jobs.models import JobKind
 from hub.log import get_logger
 from hub.settings import ScheduleSettings, Settings
+from hub.store.engine import unit_of_work
 from hub.store.types import utc_now
 from hub.sync.dispatcher import Dispatcher, DispatchReport
 from hub.sync.flows import FlowName
 from hub.sync.leader import Leadership, leadership_for
-from hub.sync.models import SyncRun
-from hub.sync.runner import decide_flow
 
 log = get_logger("scheduler")
 
@@ -50,8 +53,9 @@ FLOW_NAMES: tuple[FlowName, ...] = get_args(FlowName)
 DISPATCH_BUDGET_SECONDS = 60.0
 """How long one dispatch job keeps claiming batches while full ones keep coming."""
 
-Decide = Callable[[Engine, Settings, FlowName], SyncRun]
-"""``decide(engine, settings, flow)`` with the day already bound: the flow job's work."""
+Decide = Callable[[Engine, Settings, FlowName], dict[str, Any]]
+"""``decide(engine, settings, flow)`` with the day already bound: the flow job's work
+(by default, queuing a job that decides the flow)."""
 
 
 class DispatchPass(Protocol):
@@ -122,15 +126,15 @@ class HubScheduler:
         *,
         clock: Callable[[], date] = date.today,
         decide: Decide | None = None,
-        ingest: Callable[[Engine, Settings], IngestRun] | None = None,
+        ingest: Callable[[Engine, Settings], dict[str, Any]] | None = None,
         dispatcher: DispatchPass | None = None,
         leadership: Leadership | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
-        self._decide = decide or self._decide_today
-        self._ingest = ingest or _ingest_every_registry
+        self._decide = decide or self._queue_flow
+        self._ingest = ingest or _queue_ingest
         self._dispatcher = dispatcher
         self.leadership = leadership or leadership_for(engine)
         self._stopping = threading.Event()
@@ -279,32 +283,19 @@ class HubScheduler:
 
     # -- the work of each job ----------------------------------------------------------------------
 
-    def _decide_today(self, engine: Engine, settings: Settings, flow: FlowName) -> SyncRun:
-        return decide_flow(engine, settings, flow, as_of=self.clock())
+    def _queue_flow(self, engine: Engine, _settings: Settings, flow: FlowName) -> dict[str, Any]:
+        # decisions only: the dispatch job delivers what the flow queues
+        params = {"flows": [flow], "as_of": self.clock().isoformat(), "ingest": False}
+        return _queue(engine, JobKind.SYNC, flow, params | {"deliver": False})
 
     def _flow_work(self, flow: FlowName) -> Callable[[], dict[str, Any]]:
         def work() -> dict[str, Any]:
-            run = self._decide(self.engine, self.settings, flow)
-            # settling is left to later: the dispatch job delivers what this queued
-            return {
-                "run": run.id,
-                "pulled": run.pulled,
-                "decided": run.decided,
-                "enqueued": run.enqueued,
-            }
+            return self._decide(self.engine, self.settings, flow)
 
         return work
 
     def _run_ingest(self) -> dict[str, Any]:
-        run = self._ingest(self.engine, self.settings)
-        failed = sorted(name for name, report in run.reports.items() if not report.ok)
-        if failed:
-            log.warning("ingest_incomplete", failed=failed)
-        return {
-            "registries": len(run.reports),
-            "read": sum(report.read for report in run.reports.values()),
-            "failed": failed,
-        }
+        return self._ingest(self.engine, self.settings)
 
     def _run_dispatch(self) -> dict[str, Any]:
         dispatcher = self._dispatcher
@@ -356,8 +347,18 @@ def describe_error(error: BaseException) -> JobError:
 _HUB_MARKER = "/hub/"
 
 
-def _ingest_every_registry(engine: Engine, settings: Settings) -> IngestRun:
-    return ingest_all(engine, settings)
+def _queue(engine: Engine, kind: JobKind, target: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Queue a job unless one of the same kind and target is still queued or running."""
+    with unit_of_work(engine) as session:
+        waiting = jobs.active(session, kind, target)
+        if waiting is not None:
+            return {"job": waiting.id, "queued": False}
+        job = jobs.submit(session, kind, target=target, params=params, requested_by="scheduler")
+        return {"job": job.id, "queued": True}
+
+
+def _queue_ingest(engine: Engine, _settings: Settings) -> dict[str, Any]:
+    return _queue(engine, JobKind.INGEST, "all", {"sources": list(INGEST_ORDER)})
 
 
 def _copy(status: JobStatus, *, next_run_at: datetime | None) -> JobStatus:

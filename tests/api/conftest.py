@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from hub.access.service import add_client
 from hub.api import create_app
+from hub.jobs.worker import JobWorker
 from hub.settings import Settings
 from hub.store.engine import make_engine, unit_of_work
 from mocks.core.server import RunningRegistries, serve_app
@@ -82,7 +83,9 @@ def running_hub(
     update = {"database_url": f"sqlite:///{path}", **settings_update}
     settings = fast_settings(registries).model_copy(update=update)
     engine = make_engine(settings.database_url)
-    with serve_app(create_app(settings)) as url:
+    # the API only queues flows and reconciliations: a worker in the same process runs them
+    worker = JobWorker(make_engine(settings.database_url), settings, poll_seconds=0.1)
+    with serve_app(create_app(settings, jobs=worker)) as url:
         yield Hub(url=url, engine=engine, settings=settings, new_key=key_maker(engine))
     engine.dispose()
 

@@ -23,6 +23,17 @@ DOCUMENTED = {
     ("post", "/v1/syncs/{flow}/runs"),
     ("get", "/v1/outbox"),
     ("post", "/v1/outbox/{message_id}/retry"),
+    ("get", "/v1/jobs"),
+    ("get", "/v1/jobs/{job_id}"),
+    ("get", "/v1/suspension-proposals"),
+    ("get", "/v1/suspensions/{suspension_id}"),
+    ("post", "/v1/suspensions/{suspension_id}/confirm"),
+    ("post", "/v1/suspensions/{suspension_id}/reject"),
+    ("post", "/v1/suspensions/{suspension_id}/hold"),
+    ("post", "/v1/suspensions/{suspension_id}/appeals"),
+    ("get", "/v1/appeals"),
+    ("post", "/v1/appeals/{appeal_id}/decision"),
+    ("get", "/v1/persons/{personal_no}/refusals"),
 }
 
 

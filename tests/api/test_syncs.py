@@ -19,9 +19,8 @@ import pytest
 from sqlmodel import col, select
 from structlog.testing import capture_logs
 
-from hub.api.syncs import views
 from hub.store.engine import unit_of_work
-from hub.sync import outbox
+from hub.sync import outbox, runner
 from hub.sync.dispatcher import DispatchReport
 from hub.sync.models import MessageState, OutboxMessage
 from hub.sync.runner import SyncOutcome
@@ -108,7 +107,7 @@ class Gate:
 def gate(monkeypatch: pytest.MonkeyPatch, operator: httpx.Client) -> Iterator[Gate]:
     """Flows started through the API wait at this gate instead of running."""
     stand_in = Gate(threading.Event(), threading.Event())
-    monkeypatch.setattr(views, "run_sync", stand_in)
+    monkeypatch.setattr(runner, "run_sync", stand_in)
     yield stand_in
     stand_in.opened.set()
     wait_until(lambda: _idle(operator), what="idle")  # leave no flow held for the next test
@@ -143,10 +142,13 @@ def test_a_flow_started_through_the_api_runs_and_shows_in_the_list(
     started = response.json()
     assert (started["flow"], started["status"], started["as_of"]) == (
         FLOW,
-        "started",
+        "queued",
         reference_day.isoformat(),
     )
     wait_until(lambda: _idle(operator), what=f"{FLOW} finished")
+    job = operator.get(f"/v1/jobs/{started['job_id']}").json()
+    assert (job["kind"], job["target"], job["state"], job["progress"]) == ("sync", FLOW, "done", 1)
+    assert job["counts"]["delivered"] >= job["counts"]["enqueued"] > 0  # and what waited
     runs = [r for r in _syncs(operator)["items"] if r["id"] > before]
     assert runs, "the run is recorded"
     assert {r["flow"] for r in runs} == {FLOW}
@@ -187,12 +189,15 @@ def test_a_failing_run_is_logged_without_personal_data_and_frees_its_flow(
     gate.error = RuntimeError("SAS said no about 1234567897")
     gate.opened.set()
     with capture_logs() as logs:
-        assert operator.post(f"/v1/syncs/{FLOW}/runs").status_code == 202
-        wait_until(lambda: any(e["event"] == "sync_failed" for e in logs), what="logged")
+        started = operator.post(f"/v1/syncs/{FLOW}/runs")
+        assert started.status_code == 202
+        wait_until(lambda: any(e["event"] == "job_failed" for e in logs), what="logged")
     wait_until(lambda: _idle(operator), what="idle")
-    failed = next(e for e in logs if e["event"] == "sync_failed")
-    assert (failed["flow"], failed["error"], failed["detail"]) == (FLOW, "RuntimeError", None)
+    failed = next(e for e in logs if e["event"] == "job_failed")
+    assert (failed["kind"], failed["error"]) == ("sync", "RuntimeError")
     assert "1234567897" not in repr(logs)
+    job = operator.get(f"/v1/jobs/{started.json()['job_id']}").json()
+    assert (job["state"], job["error"]) == ("failed", "RuntimeError")
     assert operator.post(f"/v1/syncs/{FLOW}/runs").status_code == 202
 
 

@@ -88,6 +88,7 @@ class Refuser:
     personal_no: str
     person_id: int
     office: str
+    offers: tuple[str, ...]
 
 
 @contextmanager
@@ -171,10 +172,11 @@ def plant_refuser(world: World, category: str, *, certified: bool = False) -> Re
             and (not certified or person in holders)
         )
         number = numbers[person_id]
-        for days_ago, reason in ((40, "R10"), (10, "R11")):
+        offers = (f"JO-{next(_offers)}", f"JO-{next(_offers)}")
+        for offer, (days_ago, reason) in zip(offers, ((40, "R10"), (10, "R11")), strict=True):
             session.add(
                 Refusal(
-                    offer_key=f"JO-{next(_offers)}",
+                    offer_key=offer,
                     person_id=person_id,
                     refused_on=world.as_of - timedelta(days=days_ago),
                     reason_code=reason,
@@ -183,7 +185,7 @@ def plant_refuser(world: World, category: str, *, certified: bool = False) -> Re
                     as_of=datetime.now(UTC),
                 )
             )
-    return Refuser(number, person_id, office)
+    return Refuser(number, person_id, office, offers)
 
 
 def proposal_of(world: World, refuser: Refuser) -> Suspension | None:

@@ -85,7 +85,11 @@ def test_confirmed_suspension_reaches_sas_and_is_lifted_on_its_end_date(world: W
     assert mine["state"] == "proposed"
     assert mine["evidence"]["counted"]
     history = csw.get(f"/v1/persons/{refuser.personal_no}/refusals").json()
-    assert [item["reason_code"] for item in history["items"]] == ["R10", "R11"]
+    planted = [item for item in history["items"] if item["offer_id"] in refuser.offers]
+    assert [(item["reason_code"], item["justified"]) for item in planted] == [
+        ("R10", False),
+        ("R11", False),
+    ]
 
     starts = world.as_of + timedelta(days=1)
     ends = starts + timedelta(days=30)

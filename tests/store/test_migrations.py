@@ -46,6 +46,7 @@ EXPECTED_TABLES = {
     "suspension",
     "suspension_event",
     "appeal",
+    "job",
     "returnee_case",
 }
 

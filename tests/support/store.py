@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -11,6 +11,7 @@ from sqlmodel import col
 from hub.canonical import Suspension
 from hub.decisions.service import confirm
 from hub.ingest.pipeline import ingest_all
+from hub.policy.activation import add_months
 from hub.settings import Settings
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
@@ -36,19 +37,21 @@ def fill_store(url: str, registries: RunningRegistries, as_of: date) -> Engine:
 
 
 def confirm_every_proposal(engine: Engine) -> None:
-    """Confirm each open proposal as its CSW would, from the proposed day, for the proposed
-    length."""
+    """Confirm each open proposal as its CSW would, from the proposed day."""
     with unit_of_work(engine) as session:
         proposals = session.execute(
             select(Suspension).where(col(Suspension.status) == "proposed")
         ).scalars()
         for proposal in proposals:
+            # for the longest the profile allows: every planted refusal falls in the last
+            # 330 days, so each suspension is still running on the data's reference day
+            longest = proposal.evidence["policy"]["suspension_months_bounds"][1]
             confirm(
                 session,
                 proposal,
                 actor="csw-test",
                 starts_on=proposal.suspended_from,
-                ends_on=None,
+                ends_on=add_months(proposal.suspended_from, longest) - timedelta(days=1),
                 reason="no strong reason for the refusals",
             )
 

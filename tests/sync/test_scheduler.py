@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -20,13 +20,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
+from hub.jobs import queue as jobs
+from hub.jobs.models import Job
+from hub.jobs.worker import JobWorker
 from hub.settings import REGISTRY_NAMES, ScheduleSettings, Settings
 from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from hub.sync.dispatcher import DispatchReport
 from hub.sync.flows import FlowName
 from hub.sync.leader import LEADER_APPLICATION_NAME, FileLeadership, PostgresLeadership
-from hub.sync.models import SyncRun
 from hub.sync.runner import recent_runs
 from hub.sync.scheduler import FLOW_NAMES, HubScheduler
 
@@ -81,13 +83,13 @@ class Work:
         with self._lock:
             self.active -= 1
 
-    def decide(self, _engine: Engine, _settings: Settings, flow: FlowName) -> SyncRun:
+    def decide(self, _engine: Engine, _settings: Settings, flow: FlowName) -> dict[str, object]:
         call = self._enter()
         try:
             time.sleep(self.seconds)
             if call <= self.fail_first:
                 raise RuntimeError("decision failed for person 1234567890")
-            return SyncRun(id=call, flow=flow, as_of=datetime(2026, 1, 1, tzinfo=UTC))
+            return {"flow": flow, "call": call}
         finally:
             self._leave()
 
@@ -156,23 +158,36 @@ def test_an_unknown_flow_in_the_schedule_is_refused(sqlite_url: str, engine: Eng
         HubScheduler(engine, _settings(sqlite_url, flows={"certifcates": 60}))
 
 
-def test_a_flow_decides_as_of_the_injected_clock(sqlite_url: str, engine: Engine) -> None:
+def test_the_scheduler_only_queues_jobs_and_a_worker_runs_them(
+    sqlite_url: str, engine: Engine
+) -> None:
     upgrade(engine)
     settings = _settings(sqlite_url, flows={"certificates": 0.05})
     scheduler = HubScheduler(engine, settings, clock=lambda: date(2026, 1, 31))
 
-    def decided() -> list[SyncRun]:
+    def queued() -> list[Job]:
         with unit_of_work(engine) as session:
-            return recent_runs(session)
+            found = jobs.recent(session)
+            for job in found:
+                session.expunge(job)
+            return found
 
     with _running(scheduler):
-        _wait_for(lambda: bool(decided()))
-    run = decided()[-1]
-    assert (run.flow, run.as_of.date()) == ("certificates", date(2026, 1, 31))
-    job = next(job for job in scheduler.status().jobs if job.id == "flow:certificates")
-    assert job.last_outcome == "ok"
-    assert job.last_result is not None
-    assert job.last_result["decided"] == 0
+        _wait_for(lambda: bool(queued()))
+        time.sleep(0.3)  # several more intervals: the queued job is not queued again
+    [job] = queued()
+    assert (job.kind, job.target, job.state) == ("sync", "certificates", "queued")
+    assert job.params["as_of"] == "2026-01-31"
+    with unit_of_work(engine) as session:
+        assert recent_runs(session) == [], "the scheduler decided nothing itself"
+    assert JobWorker(engine, settings).run_once()
+    with unit_of_work(engine) as session:
+        [run] = recent_runs(session)
+        assert (run.flow, run.as_of.date()) == ("certificates", date(2026, 1, 31))
+        assert jobs.get(session, job.id or 0).state == "done"
+    status = next(j for j in scheduler.status().jobs if j.id == "flow:certificates")
+    assert status.last_outcome == "ok"
+    assert status.last_result == {"job": job.id, "queued": False}
 
 
 def test_a_slow_job_never_runs_twice_at_once(sqlite_url: str, engine: Engine) -> None:

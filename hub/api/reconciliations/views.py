@@ -9,11 +9,9 @@ Writes own their unit of work, committed before the answer says they happened.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Response
-from sqlalchemy import Engine
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from hub.api.deps import AuditDep, EngineDep, SessionDep
 from hub.api.params import id_path
@@ -26,13 +24,14 @@ from hub.api.reconciliations.models import (
 )
 from hub.api.security import Caller, require
 from hub.audit.service import AuditEvent
+from hub.jobs import queue as jobs
+from hub.jobs.models import JobKind
 from hub.log import get_logger
 from hub.reconcile import service
 from hub.reconcile.detectors import KINDS
 from hub.reconcile.models import Finding, ReconciliationRun
 from hub.store.engine import unit_of_work
 from hub.store.types import utc_now
-from hub.sync.scheduler import describe_error
 
 router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliations"])
 log = get_logger("api")
@@ -62,17 +61,30 @@ _STARTED: dict[int | str, dict[str, Any]] = {
 def start_reconciliation(
     engine: EngineDep,
     response: Response,
-    background: BackgroundTasks,
     caller: Reconciler,
     body: Annotated[ReconciliationRequest | None, Body()] = None,
 ) -> ReconciliationRunPublic:
-    """Start a run; its detectors work after this answer, follow the run at its Location."""
+    """Start a run: a job runs its detectors after this answer (a ``hub worker``); follow the
+    run at its Location."""
     request = body or ReconciliationRequest()
-    with unit_of_work(engine) as session:  # committed: the detectors read the run themselves
+    as_of = request.as_of or utc_now().date()
+    with unit_of_work(engine) as session:  # committed: the worker reads the run itself
         run = service.start_run(session, dry_run=request.dry_run)
-    assert run.id is not None
-    background.add_task(_detect, engine, run.id, as_of=request.as_of or utc_now().date())
-    log.info("reconciliation_started", run_id=run.id, dry_run=run.dry_run, client=caller.client)
+        assert run.id is not None
+        job = jobs.submit(
+            session,
+            JobKind.RECONCILE,
+            target=f"run:{run.id}",
+            params={"run_id": run.id, "as_of": as_of.isoformat()},
+            requested_by=caller.client,
+        )
+    log.info(
+        "reconciliation_queued",
+        run_id=run.id,
+        job=job.id,
+        dry_run=run.dry_run,
+        client=caller.client,
+    )
     response.headers["Location"] = f"{router.prefix}/{run.id}"
     return _run(run)
 
@@ -127,21 +139,6 @@ def apply_finding(
     # after the commit: on SQLite the audit writer waits for the write lock this unit held
     audit.record(_reads(caller, [finding], APPLY_ROUTE))
     return finding
-
-
-def _detect(engine: Engine, run_id: int, *, as_of: date) -> None:
-    """Run the detectors after the answer; a failure is logged, never raised into the server."""
-    try:
-        service.run_detectors(engine, run_id, as_of=as_of)
-    except Exception as error:  # run_detectors records its own failures; this is the rest
-        described = describe_error(error)
-        log.error(
-            "reconciliation_background_failed",
-            run_id=run_id,
-            error=described.type,
-            origin=described.origin,
-            detail=described.detail,
-        )
 
 
 def _run(run: ReconciliationRun) -> ReconciliationRunPublic:

@@ -7,7 +7,7 @@ routing and delivery state only; what it carries stays in the store.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,12 +25,38 @@ class SyncRunRequest(BaseModel):
 
 
 class SyncStarted(BaseModel):
-    """A flow run accepted: it ingests, decides and dispatches in the background."""
+    """A flow run queued as a job: a worker ingests, decides and dispatches it."""
 
     flow: FlowName
     as_of: date
     accepted_at: datetime
-    status: Literal["started"] = "started"
+    job_id: int = Field(description="follow it at GET /v1/jobs/{job_id}")
+    status: Literal["queued"] = "queued"
+
+
+class JobPublic(BaseModel):
+    """A job: what it runs, where it is, how far it came, how it ended."""
+
+    id: int
+    kind: Literal["ingest", "sync", "reconcile"]
+    target: str
+    state: Literal["queued", "running", "done", "failed"]
+    requested_by: str
+    claimed_by: str | None
+    attempts: int
+    progress: float = Field(description="0 to 1")
+    counts: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobPage(BaseModel):
+    """The latest jobs, newest first, and how many are in each state."""
+
+    counts: dict[str, int]
+    items: list[JobPublic]
 
 
 class SyncRunPublic(BaseModel):
@@ -53,7 +79,7 @@ class SyncRunPublic(BaseModel):
 class SyncRuns(BaseModel):
     """The latest flow runs, newest first, and the flows this process is running now."""
 
-    running: list[FlowName] = Field(description="flows started through this process's API")
+    running: list[FlowName] = Field(description="flows with a queued or running job")
     items: list[SyncRunPublic]
 
 

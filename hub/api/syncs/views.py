@@ -1,27 +1,26 @@
-"""``/v1/syncs`` (flow runs) and ``/v1/outbox`` (deliveries): what an operator runs and sees.
+"""``/v1/syncs`` (flow runs), ``/v1/jobs`` and ``/v1/outbox`` (deliveries): what an
+operator runs and sees.
 
-A flow started here runs in the background (ingest its sources, decide,
-dispatch), at most once at a time per flow in this process: a second start
-while it runs is 409. Writes own their unit of work, committed before the
-answer says they happened.
+A flow started here is queued as a job, which a ``hub worker`` (or ``hub serve``'s own
+worker) runs: the API process ingests, decides and dispatches nothing itself. A second
+start while the flow's job is queued or running is 409. Writes own their unit of work,
+committed before the answer says they happened.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query, Request
-from sqlalchemy import Engine
+from fastapi import APIRouter, Body, Depends, Path, Query
 from starlette.responses import JSONResponse
 
-from hub.api.deps import EngineDep, SessionDep, SettingsDep
+from hub.api.deps import EngineDep, SessionDep
 from hub.api.params import id_path
 from hub.api.problems import error_responses, problem_response
 from hub.api.security import Caller, require
 from hub.api.syncs.models import (
+    JobPage,
+    JobPublic,
     OutboxMessagePublic,
     OutboxPage,
     SyncRunPublic,
@@ -30,15 +29,15 @@ from hub.api.syncs.models import (
     SyncStarted,
 )
 from hub.errors import NotFound
+from hub.jobs import queue as jobs
+from hub.jobs.models import ACTIVE_STATES, Job, JobKind
 from hub.log import get_logger
-from hub.settings import Settings
 from hub.store.engine import unit_of_work
 from hub.store.types import utc_now
 from hub.sync import outbox
 from hub.sync.flows import FLOWS, FlowName
 from hub.sync.models import MessageState, OutboxMessage, SyncRun
-from hub.sync.runner import recent_runs, run_sync
-from hub.sync.scheduler import describe_error
+from hub.sync.runner import recent_runs, sources_of
 
 router = APIRouter(prefix="/v1")
 log = get_logger("api")
@@ -46,31 +45,25 @@ log = get_logger("api")
 Operator = Annotated[Caller, Depends(require("sync:operate"))]
 Flow = Annotated[str, Path(description=f"one of {', '.join(FLOWS)}", max_length=32)]
 MessageId = Annotated[int, id_path("the message's id, from GET /v1/outbox")]
-
-
-def new_flow_locks() -> dict[FlowName, threading.Lock]:
-    """One lock per flow, for ``app.state.sync_locks``: held while a flow started here runs."""
-    return {name: threading.Lock() for name in FLOWS}
-
-
-def _flow_locks(request: Request) -> dict[FlowName, threading.Lock]:
-    locks: dict[FlowName, threading.Lock] = request.app.state.sync_locks
-    return locks
+JobId = Annotated[int, id_path("the job's id, from GET /v1/jobs or a 202 answer")]
 
 
 @router.get(
     "/syncs", tags=["syncs"], response_model=SyncRuns, responses=error_responses(401, 403, 422, 429)
 )
 def list_syncs(
-    request: Request,
     session: SessionDep,
     _caller: Operator,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> SyncRuns:
-    """The latest flow runs with their counts and duration, and the flows running now."""
-    running = [name for name, lock in _flow_locks(request).items() if lock.locked()]
+    """The latest flow runs with their counts and duration, and the flows queued or running."""
+    active = jobs.recent(session, limit=500, states=ACTIVE_STATES)
+    running = sorted(
+        {flow for job in active if job.kind == JobKind.SYNC for flow in job.params["flows"]}
+    )
     return SyncRuns(
-        running=running, items=[_sync_run(r) for r in recent_runs(session, limit=limit)]
+        running=[_flow_named(flow) for flow in running],
+        items=[_sync_run(r) for r in recent_runs(session, limit=limit)],
     )
 
 
@@ -83,30 +76,65 @@ def list_syncs(
 )
 def start_sync(
     flow: Flow,
-    request: Request,
     engine: EngineDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
     caller: Operator,
     body: Annotated[SyncRunRequest | None, Body()] = None,
 ) -> SyncStarted | JSONResponse:
-    """Run one flow in the background: ingest its sources, decide, dispatch; 409 if it runs."""
+    """Queue one flow as a job (ingest its sources, decide, dispatch); 409 while one is queued
+    or running. A ``hub worker`` runs it; follow it at ``GET /v1/jobs/{id}``."""
     options = body or SyncRunRequest()
     name = _flow_named(flow)
-    started = SyncStarted(flow=name, as_of=options.as_of or utc_now().date(), accepted_at=utc_now())
-    lock = _flow_locks(request)[name]
-    if not lock.acquire(blocking=False):
-        return problem_response(
-            409,
-            "flow-running",
-            f"flow {name} is already running in this process: wait until GET /v1/syncs "
-            "no longer lists it as running, then start it again",
+    as_of = options.as_of or utc_now().date()
+    with unit_of_work(engine) as session:  # committed before the answer says it is queued
+        running = jobs.active(session, JobKind.SYNC, name)
+        if running is not None:
+            return problem_response(
+                409,
+                "flow-running",
+                f"flow {name} is already running (job {running.id}, {running.state}): follow it at "
+                f"GET /v1/jobs/{running.id} and start the flow again once it has ended",
+            )
+        job = jobs.submit(
+            session,
+            JobKind.SYNC,
+            target=name,
+            params={
+                "flows": [name],
+                "as_of": as_of.isoformat(),
+                "ingest": options.ingest,
+                "sources": list(sources_of([name])),
+            },
+            requested_by=caller.client,
         )
-    background.add_task(
-        _run_flow, engine, settings, name, as_of=started.as_of, ingest=options.ingest, lock=lock
+        job_id = job.id or 0
+    log.info("sync_queued", flow=name, job=job_id, ingest=options.ingest, client=caller.client)
+    return SyncStarted(flow=name, as_of=as_of, accepted_at=utc_now(), job_id=job_id)
+
+
+@router.get(
+    "/jobs", tags=["jobs"], response_model=JobPage, responses=error_responses(401, 403, 422, 429)
+)
+def list_jobs(
+    session: SessionDep,
+    _caller: Operator,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JobPage:
+    """The latest jobs (ingestions, flow runs, reconciliations), newest first."""
+    return JobPage(
+        counts=jobs.counts_by_state(session),
+        items=[_job(job) for job in jobs.recent(session, limit=limit)],
     )
-    log.info("sync_started", flow=name, ingest=options.ingest, client=caller.client)
-    return started
+
+
+@router.get(
+    "/jobs/{job_id}",
+    tags=["jobs"],
+    response_model=JobPublic,
+    responses=error_responses(401, 403, 404, 422, 429),
+)
+def get_job(job_id: JobId, session: SessionDep, _caller: Operator) -> JobPublic:
+    """One job: its state, progress, counts and error."""
+    return _job(jobs.get(session, job_id))
 
 
 @router.get(
@@ -145,43 +173,6 @@ def retry_message(
     return message
 
 
-def _run_flow(
-    engine: Engine,
-    settings: Settings,
-    flow: FlowName,
-    *,
-    as_of: date,
-    ingest: bool,
-    lock: threading.Lock,
-) -> None:
-    """Run one flow to its end and free it; a failure is logged, never raised into the server."""
-    began = time.monotonic()
-    try:
-        outcome = run_sync(engine, settings, [flow], as_of=as_of, ingest=ingest)
-    except Exception as error:  # the 202 is sent: the log is where a failure goes
-        described = describe_error(error)
-        log.error(
-            "sync_failed",
-            flow=flow,
-            error=described.type,
-            origin=described.origin,
-            detail=described.detail,
-            seconds=round(time.monotonic() - began, 3),
-        )
-    else:
-        reports = outcome.ingest.reports if outcome.ingest is not None else {}
-        log.info(
-            "sync_done",
-            flow=flow,
-            ingest_failed=sorted(name for name, report in reports.items() if not report.ok),
-            delivered=outcome.dispatch.delivered,
-            dead=outcome.dispatch.dead,
-            seconds=round(time.monotonic() - began, 3),
-        )
-    finally:
-        lock.release()
-
-
 def _flow_named(flow: str) -> FlowName:
     """The flow of this name, or :class:`NotFound` (the flow is the path's resource)."""
     for name in FLOWS:
@@ -209,6 +200,10 @@ def _sync_run(run: SyncRun) -> SyncRunPublic:
         else None,
         error=run.error,
     )
+
+
+def _job(job: Job) -> JobPublic:
+    return JobPublic.model_validate(job, from_attributes=True)
 
 
 def _message(message: OutboxMessage) -> OutboxMessagePublic:

@@ -21,8 +21,7 @@ from sqlalchemy import Select, select, union
 from sqlmodel import Session, col
 
 from hub.canonical import BenefitCase, BenefitCaseMember, JobOffer, Refusal, Suspension
-from hub.decisions import service
-from hub.decisions.deliveries import DELIVERED_STATES, suspension_drafts
+from hub.decisions import deliveries, service
 from hub.log import get_logger
 from hub.policy import RefusalEvent, decide_all, load_profile
 from hub.policy.models import OfferDetails
@@ -60,12 +59,12 @@ def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
     result = FlowResult(pulled=sum(len(events) for events in refusals.values()))
     numbers = dict(session.execute(select(personal_numbers())).all())
     decided = session.execute(
-        select(Suspension).where(col(Suspension.status).in_(DELIVERED_STATES))
+        select(Suspension).where(col(Suspension.status).in_(deliveries.DELIVERED_STATES))
     ).scalars()
     for suspension in decided:
         personal_no = numbers.get(suspension.person_id)
         if personal_no is not None:
-            result.drafts += suspension_drafts(
+            result.drafts += deliveries.suspension_drafts(
                 suspension, personal_no=personal_no, in_sas_case=suspension.case_key is not None
             )
     log.info(
