@@ -40,9 +40,9 @@ BENEFICIARY = RecordShape(
     ),
     Field(
         "suspension",
-        nested=RecordShape(
-            NS, "suspendedFrom", "suspendedUntil", "rule", "decisionRef", "decidedBy"
-        ),
+        "suspensions",
+        RecordShape(NS, "suspendedFrom", "suspendedUntil", "rule", "decisionRef", "decidedBy"),
+        many=True,
     ),
     "updatedAt",
 )

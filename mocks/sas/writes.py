@@ -129,8 +129,12 @@ def set_benefit_suspension(sas: Sas, req: RequestReader) -> etree._Element:
 
     def apply(received_at: str) -> dict[str, str]:
         case, _role = sas.require_case(personal_no)
-        if case["status"] == "active":
-            suspended = {**case, "status": "suspended", "suspension": suspension}
+        under = list(case.get("suspensions") or [])
+        if case["status"] != "closed" and all(
+            s["decision_ref"] != suspension["decision_ref"] for s in under
+        ):
+            # a case with two suspended members stays suspended until both are lifted
+            suspended = {**case, "status": "suspended", "suspensions": [*under, suspension]}
             sas.store.upsert("beneficiaries", suspended, changed_at=received_at)
             sas.decide(case, personal_no, received_at, **decision)
         return {}
@@ -139,7 +143,8 @@ def set_benefit_suspension(sas: Sas, req: RequestReader) -> etree._Element:
 
 
 def lift_benefit_suspension(sas: Sas, req: RequestReader) -> etree._Element:
-    """Make the case suspended under ``decisionRef`` active again and record the lift."""
+    """End the suspension ``decisionRef`` of the person's case and record the lift; the case is
+    active again once no other suspension remains on it."""
     personal_no = req.required("personalNo", PERSONAL_NO)
     decision_ref = req.required("decisionRef", DECISION_REF)
     lift = {
@@ -154,11 +159,13 @@ def lift_benefit_suspension(sas: Sas, req: RequestReader) -> etree._Element:
 
     def apply(received_at: str) -> dict[str, str]:
         for case in sas.require_cases(personal_no):
-            suspension = case.get("suspension") or {}
-            if case["status"] != "suspended" or suspension.get("decision_ref") != decision_ref:
+            under = list(case.get("suspensions") or [])
+            remaining = [s for s in under if s["decision_ref"] != decision_ref]
+            if case["status"] != "suspended" or len(remaining) == len(under):
                 continue
-            active = {k: v for k, v in case.items() if k != "suspension"} | {"status": "active"}
-            sas.store.upsert("beneficiaries", active, changed_at=received_at)
+            status = "suspended" if remaining else "active"
+            lifted = {**case, "status": status, "suspensions": remaining}
+            sas.store.upsert("beneficiaries", lifted, changed_at=received_at)
             sas.decide(case, personal_no, received_at, **lift)
         return {}
 

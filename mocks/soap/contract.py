@@ -17,7 +17,10 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSD = "http://www.w3.org/2001/XMLSchema"
 
-_OWN_FILES = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+def _own_files() -> etree.XMLParser:
+    """A parser for the contract's own files; one per call: an lxml parser is not safe to
+    share between the server's threads (two ?singleWsdl requests at once garbled each other)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 
 class Contract:
@@ -50,7 +53,7 @@ class Contract:
         ``single`` inlines the XSD in place of its import (the ``?singleWsdl`` form),
         for clients that refuse to fetch anything beyond the WSDL itself.
         """
-        root = etree.fromstring(self._wsdl, _OWN_FILES)
+        root = etree.fromstring(self._wsdl, _own_files())
         for address in root.iter(f"{{{WSDL_SOAP}}}address"):
             address.set("location", base_url.rstrip("/") + self.path)
         if single:
@@ -58,7 +61,7 @@ class Contract:
             assert types is not None, f"{self.name}: the WSDL has no wsdl:types"
             for schema in types.findall(f"{{{XSD}}}schema"):
                 types.remove(schema)
-            schema = etree.fromstring(self._xsd, _OWN_FILES)
+            schema = etree.fromstring(self._xsd, _own_files())
             # lxml drops the schema's namespace declarations as duplicates of the
             # WSDL's; QName values such as type="xs:string" then rely on the WSDL
             # binding the same prefixes, which the contracts do (xs, tns).

@@ -8,6 +8,7 @@ that carries a DOCTYPE or an entity declaration is refused before it is parsed.
 from __future__ import annotations
 
 import re
+import threading
 
 from lxml import etree
 
@@ -25,15 +26,23 @@ MAX_REQUEST_BYTES = 1_000_000
 # the post-parse docinfo check below covers the others.
 _DTD_MARKUP = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
+_PARSERS = threading.local()
+"""One parser per thread: an lxml parser must not be shared by the server's threads."""
+
+
+def _parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+    return parser
 
 
 def parse_request(body: bytes) -> etree._Element:
@@ -47,7 +56,7 @@ def parse_request(body: bytes) -> etree._Element:
     if _DTD_MARKUP.search(body):
         raise InvalidRequest("DOCTYPE and ENTITY declarations are not accepted", field="Envelope")
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError:
         raise InvalidRequest("request is not well-formed XML", field="Envelope") from None
     # A second line of defence for encodings the byte scan cannot read (UTF-16...).

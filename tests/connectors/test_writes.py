@@ -291,7 +291,7 @@ def set_benefit_suspension(p: People) -> Case:
         pn,
         lambda a, _: (
             a["beneficiary"]["status"] == "suspended"
-            and a["beneficiary"]["suspension"]["suspendedUntil"] == date(2027, 1, 31)
+            and a["beneficiary"]["suspension"][0]["suspendedUntil"] == date(2027, 1, 31)
         ),
     )
 

@@ -289,7 +289,7 @@ def test_refusals_and_suspension_suspend_the_case_with_a_decision(
     assert ack.outcome == "APPLIED"
     answer = writer.service.GetBeneficiary(personalNo=person)
     assert answer.beneficiary.status == "suspended"
-    shown = answer.beneficiary.suspension
+    [shown] = answer.beneficiary.suspension
     assert (shown.suspendedFrom, shown.suspendedUntil, shown.decisionRef, shown.decidedBy) == (
         date(2026, 11, 1),
         date(2027, 1, 31),
@@ -473,7 +473,7 @@ def test_a_lift_after_an_overturned_appeal_reactivates_the_case_with_arrears_onc
 
     assert (first.outcome, second.outcome) == ("APPLIED", "DUPLICATE")
     answer = writer.service.GetBeneficiary(personalNo=person)
-    assert (answer.beneficiary.status, answer.beneficiary.suspension) == ("active", None)
+    assert (answer.beneficiary.status, answer.beneficiary.suspension) == ("active", [])
     suspension, lifted = answer.decision[-2:]
     assert (suspension.kind, lifted.kind) == ("suspension", "lift")
     assert (lifted.decisionRef, lifted.liftReason, lifted.effectiveFrom) == (
@@ -785,3 +785,38 @@ def test_answers_after_the_writes_still_validate_against_the_xsd(
         assert status == 200
         CONTRACT.schema().assertValid(payload)
     assert validate_feed(writer, writer_url, CONTRACT, auth=AUTH) == int(_feed_length(writer_url))
+
+
+def test_a_case_with_two_suspended_members_stays_suspended_until_both_are_lifted(
+    writer: zeep.Client, population: Population
+) -> None:
+    cases = [c for c in _cases(population) if len(c["family_members"]) >= 2]
+    case = cases[len(cases) // 2]  # away from the cases other tests change
+    applicant, member = case["personal_no"], _member(case)
+    for number, ref in ((applicant, "URA-SUSP-0201"), (member, "URA-SUSP-0202")):
+        writer.service.SetBenefitSuspension(
+            idempotencyKey=_key(),
+            personalNo=number,
+            suspendedFrom=date(2026, 11, 1),
+            suspendedUntil=date(2027, 4, 30),
+            rule="XK-REFUSALS-2",
+            decisionRef=ref,
+        )
+    answer = writer.service.GetBeneficiary(personalNo=applicant)
+    assert answer.beneficiary.status == "suspended"
+    assert [s.decisionRef for s in answer.beneficiary.suspension] == [
+        "URA-SUSP-0201",
+        "URA-SUSP-0202",
+    ]
+    lift = {"liftedOn": date(2026, 12, 1), "reason": "ended"}
+    writer.service.LiftBenefitSuspension(
+        idempotencyKey=_key(), personalNo=applicant, decisionRef="URA-SUSP-0201", **lift
+    )
+    answer = writer.service.GetBeneficiary(personalNo=applicant)
+    assert answer.beneficiary.status == "suspended", "the member's suspension still runs"
+    assert [s.decisionRef for s in answer.beneficiary.suspension] == ["URA-SUSP-0202"]
+    writer.service.LiftBenefitSuspension(
+        idempotencyKey=_key(), personalNo=member, decisionRef="URA-SUSP-0202", **lift
+    )
+    answer = writer.service.GetBeneficiary(personalNo=applicant)
+    assert (answer.beneficiary.status, answer.beneficiary.suspension) == ("active", [])
