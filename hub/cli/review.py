@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hub.errors import HubError
 from hub.identity import review as service
+from hub.identity.matching import reasons_text
 from hub.identity.review import Side
 from hub.settings import get_settings
 from hub.store.engine import make_engine, unit_of_work
@@ -26,14 +27,14 @@ DecidedBy = Annotated[
 def list_command(
     limit: Annotated[int, typer.Option("--limit", min=1, help="how many pairs")] = 50,
 ) -> None:
-    """Show pending pairs, best score first."""
+    """Show pending pairs, most likely first, with why the model scored each so."""
     with unit_of_work(make_engine(get_settings().database_url)) as session:
         pending = service.list_pending(session, limit=limit)
     if not pending:
         Console().print("no pairs waiting for review")
         return
     table = Table(title="Pending identity pairs")
-    for column in ("id", "record", "as recorded", "person", "as registered", "score"):
+    for column in ("id", "record", "as recorded", "person", "as registered", "p", "why"):
         table.add_column(column)
     for item in pending:
         table.add_row(
@@ -43,8 +44,13 @@ def list_command(
             str(item.person_id),
             _describe(item.person),
             f"{item.score:.3f}",
+            _why(item.components),
         )
     Console().print(table)
+    Console().print(
+        "p: the model's probability that the record is this person; why: each field's level "
+        "of agreement and its weight in bits (positive for, negative against)"
+    )
 
 
 @app.command("accept")
@@ -74,6 +80,14 @@ def _decide(action: service.Decide, pair_id: int, by: str) -> None:
         raise typer.Exit(1) from exc
     linked = f": {pair.record_key} linked to person {pair.person_id}"
     Console().print(f"pair {pair_id} {pair.status}{linked if pair.status == 'accepted' else ''}")
+
+
+def _why(components: dict[str, Any]) -> str:
+    text = reasons_text(components)
+    thresholds = components.get("thresholds")
+    if isinstance(thresholds, dict) and "link" in thresholds:
+        text += f"; link from p {thresholds['link']:.3f}"
+    return text
 
 
 def _describe(side: Side | None) -> str:

@@ -1,16 +1,19 @@
 """External lists to link: reading the CSV line by line, and writing the result.
 
 A file is refused as a whole only when it cannot be read or its header lacks a required
-column. A bad row (wrong column count, missing value, impossible date, unknown
-municipality, bytes that are not UTF-8) is kept with its line number and reason, and
-every other row is still linked. A record is one physical line (names and dates need no
-embedded line breaks), so line numbers are the ones an editor shows.
+column. A bad row (wrong column count, missing value, impossible date, bytes that are not
+UTF-8) is kept with its line number and the column and value that are wrong, and every
+other row is still linked. A municipality the hub does not know is no reason to give up a
+row: the row is matched without it and carries a warning naming the value. A record is
+one physical line (names and dates need no embedded line breaks), so line numbers are the
+ones an editor shows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +25,7 @@ from hub.identity.records import Candidate
 
 REQUIRED = ("first_name", "last_name", "birth_date", "municipality")
 PERSONAL_NO = "personal_no"
-RESULT_COLUMNS = ("personal_no", "score", "decision", "error")
+RESULT_COLUMNS = ("personal_no", "score", "decision", "reasons", "warning", "error")
 _BOM = b"\xef\xbb\xbf"
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
@@ -37,6 +40,7 @@ class ExternalRow:
     candidate: Candidate | None
     personal_no: str | None
     error: str | None
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +53,14 @@ class ExternalList:
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
-    """What linking decided for one row."""
+    """What linking decided for one row: ``score`` is the probability of the person."""
 
     personal_no: str | None
     score: float | None
     decision: str
     error: str | None = None
+    reasons: str = ""
+    warning: str | None = None
 
 
 def read_external(path: Path) -> ExternalList:
@@ -109,14 +115,23 @@ def _row(line: int, columns: list[str], raw: list[str]) -> ExternalRow:
     values = {name: _UNDECODABLE.sub("\ufffd", cell) for name, cell in cells}
     personal_no = values.get(PERSONAL_NO, "").strip() or None
     try:
-        if any(_UNDECODABLE.search(cell) for cell in raw):
-            raise ValueError("not valid UTF-8 text")
+        undecodable = [i for i, cell in enumerate(raw) if _UNDECODABLE.search(cell)]
+        if undecodable:
+            where = columns[undecodable[0]] if undecodable[0] < len(columns) else "a cell"
+            raise ValueError(f"{where} is not valid UTF-8 text")
         if len(raw) != len(columns):
             raise ValueError(f"expected {len(columns)} columns, found {len(raw)}")
         candidate = _candidate(str(line), values)
     except ValueError as exc:
         return ExternalRow(line, values, None, personal_no, f"line {line}: {exc}")
-    return ExternalRow(line, values, candidate, personal_no, None)
+    warning = None
+    municipality = values["municipality"].strip()
+    if municipality and candidate.municipality_code is None:
+        warning = (
+            f"line {line}: municipality {municipality!r} is not known; matched without it"
+            " (use a code 01-38 or a municipality name)"
+        )
+    return ExternalRow(line, values, candidate, personal_no, None, warning)
 
 
 def _candidate(key: str, values: dict[str, str]) -> Candidate:
@@ -124,25 +139,40 @@ def _candidate(key: str, values: dict[str, str]) -> Candidate:
         if not values[name].strip():
             raise ValueError(f"missing {name}")
     municipality = values["municipality"].strip()
-    code = municipality_code(municipality) if municipality else None
-    if municipality and code is None:
-        raise ValueError("unknown municipality (use a code 01-38 or a municipality name)")
     return Candidate(
         key=key,
         first_name=values["first_name"].strip(),
         last_name=values["last_name"].strip(),
         birth_date=_date(values["birth_date"].strip()),
-        municipality_code=code,
+        municipality_code=municipality_code(municipality) if municipality else None,
     )
 
 
 def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else _parsed(text)
+    except ValueError:
+        return _parsed(text)
+
+
+def _parsed(text: str) -> date:
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError("birth_date is not a valid date (YYYY-MM-DD)")
+    raise ValueError(f"birth_date {text!r} is not a valid date (YYYY-MM-DD or DD.MM.YYYY)")
+
+
+def check_output(path: Path) -> None:
+    """Refuse, before any work, an output path that cannot be written."""
+    folder = path.parent
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder; name the result file", field="out")
+    if not folder.is_dir():
+        raise InvalidInput(f"cannot write {path}: no folder {folder}", field="out")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InvalidInput(f"cannot write {path}: permission denied", field="out")
 
 
 def write_results(path: Path, external: ExternalList, results: list[RowResult]) -> None:
@@ -164,6 +194,8 @@ def write_results(path: Path, external: ExternalList, results: list[RowResult]) 
                         result.personal_no or "",
                         "" if result.score is None else f"{result.score:.3f}",
                         result.decision,
+                        result.reasons,
+                        result.warning or "",
                         result.error or "",
                     ]
                 )

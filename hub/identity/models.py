@@ -12,7 +12,13 @@ from hub.store.types import UTCDateTime, utc_now
 
 
 class ReviewPair(SQLModel, table=True):
-    """A source record that may be a known person: an operator accepts or rejects the link."""
+    """A source record that may be a known person: an operator accepts or rejects the link.
+
+    The hub also records the pairs it linked itself (status ``linked``), so that the
+    reasons of every decision stay with it: ``components`` holds, per field, the level of
+    agreement and its weight in bits, the total weight, the prior, the probability and the
+    thresholds that applied.
+    """
 
     __tablename__ = "review_pair"
     __table_args__ = (
@@ -25,7 +31,9 @@ class ReviewPair(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     score: float
     components: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    status: str = Field(default="pending", max_length=10, description="pending/accepted/rejected")
+    status: str = Field(
+        default="pending", max_length=10, description="pending/accepted/rejected/linked"
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: str | None = Field(default=None, max_length=64)

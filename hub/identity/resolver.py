@@ -9,15 +9,20 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from hub.canonical import ReturneeCase
-from hub.identity.matching import Match, Matcher
+from hub.identity.matching import Match, Matcher, Option
 from hub.identity.models import ReviewPair
 from hub.identity.records import Candidate
 from hub.identity.store import load_persons, load_unidentified_returnees
 from hub.log import get_logger
 from hub.settings import Settings
+from hub.store.types import utc_now
 
 SOURCE = "cms"
 """``ReviewPair.source_registry`` of returnee cases."""
+LINKED = "linked"
+"""``ReviewPair.status`` of a pair the hub linked itself; its reasons stay with it."""
+HUB = "hub"
+"""``ReviewPair.decided_by`` of a pair the hub decided."""
 
 log = get_logger("identity")
 
@@ -36,9 +41,11 @@ class ResolutionReport:
 def resolve_returnees(session: Session, *, settings: Settings) -> ResolutionReport:
     """Link unidentified returnee cases to persons; queue the uncertain ones for review.
 
-    Idempotent: linked cases are not candidates any more, and a pair already in the review
-    queue (pending, accepted or rejected) is never added again. A pair an operator rejected
-    is never linked. Does not commit.
+    Every decision keeps its reasons: a linked case gets a ``linked`` review pair (decided
+    by the hub), a doubtful one a pending pair per likely person. Idempotent: linked cases
+    are not candidates any more, and a pair already in the review queue (whatever its
+    status) is never added again. A pair an operator rejected is never linked. Does not
+    commit.
     """
     candidates = load_unidentified_returnees(session)
     if not candidates:
@@ -50,7 +57,7 @@ def resolve_returnees(session: Session, *, settings: Settings) -> ResolutionRepo
         for candidate, match in zip(candidates, matcher.match(candidates), strict=True)
     ]
     _link(session, candidates, matches)
-    added = _queue(session, candidates, matches, queued, settings.identity.review_threshold)
+    added = _queue(session, candidates, matches, queued, matcher.thresholds.as_dict())
     decisions = [m.decision for m in matches]
     report = ResolutionReport(
         candidates=len(candidates),
@@ -103,21 +110,30 @@ def _queue(
     candidates: list[Candidate],
     matches: list[Match],
     queued: _Queued,
-    review_threshold: float,
+    thresholds: dict[str, float],
 ) -> int:
+    """A pending pair per option of each record to review, and a ``linked`` pair (decided
+    by the hub) per record linked, each with its reasons and the thresholds applied."""
     pairs = [
-        ReviewPair(
-            source_registry=SOURCE,
-            record_key=candidate.key,
-            person_id=option.person.person_id,
-            score=round(option.score, 4),
-            components=option.components,
-        )
+        _pair(candidate.key, option, thresholds, linked=match.decision == "link")
         for candidate, match in zip(candidates, matches, strict=True)
-        if match.decision == "review"
-        for option in match.reviewable(review_threshold)
+        if match.decision != "none"
+        for option in (match.options[:1] if match.decision == "link" else match.reviewable())
         if (candidate.key, option.person.person_id) not in queued.known
     ]
     session.add_all(pairs)
     session.flush()
-    return len(pairs)
+    return sum(pair.status == "pending" for pair in pairs)
+
+
+def _pair(key: str, option: Option, thresholds: dict[str, float], *, linked: bool) -> ReviewPair:
+    pair = ReviewPair(
+        source_registry=SOURCE,
+        record_key=key,
+        person_id=option.person.person_id,
+        score=round(option.score, 4),
+        components={**option.components, "thresholds": thresholds},
+    )
+    if linked:
+        pair.status, pair.decided_at, pair.decided_by = LINKED, utc_now(), HUB
+    return pair

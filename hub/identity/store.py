@@ -5,7 +5,10 @@ Plain column SELECTs through the session's connection: no ORM objects for 100,00
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+from typing import Any
+
+from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 
 from hub.canonical import Person, PersonIdentifier, ReturneeCase
@@ -25,19 +28,31 @@ def load_persons(session: Session) -> list[KnownPerson]:
         .where(col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME)
         .order_by(col(PersonIdentifier.value).desc())
     )
-    for person_id, value in session.connection().execute(identifiers):
+    for person_id, value in session.connection().execute(identifiers).all():
         numbers[person_id] = value
+    connection = session.connection()
+    birth_date: Any = col(Person.birth_date)
+    if connection.dialect.name == "sqlite":  # stored as ISO text: parsed below, 3x faster
+        birth_date = cast(birth_date, String)
     statement = select(
         col(Person.id),
         col(Person.first_name),
         col(Person.last_name),
-        col(Person.birth_date),
+        birth_date,
         col(Person.sex),
         col(Person.municipality_code),
     ).order_by(col(Person.id))
-    rows = session.connection().execute(statement)
+    rows = connection.execute(statement).all()
     return [
-        KnownPerson(person_id, numbers.get(person_id), first, last, birth, sex, municipality)
+        KnownPerson(
+            person_id,
+            numbers.get(person_id),
+            first,
+            last,
+            date.fromisoformat(birth) if isinstance(birth, str) else birth,
+            sex,
+            municipality,
+        )
         for person_id, first, last, birth, sex, municipality in rows
         if person_id is not None
     ]

@@ -17,6 +17,7 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSD = "http://www.w3.org/2001/XMLSchema"
 
+
 def _own_files() -> etree.XMLParser:
     """A parser for the contract's own files; one per call: an lxml parser is not safe to
     share between the server's threads (two ?singleWsdl requests at once garbled each other)."""

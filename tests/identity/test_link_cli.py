@@ -116,8 +116,10 @@ def test_an_external_list_is_linked_row_by_row(
     tail += _line(exact[1]) + "\n"  # 22: still linked after it
     result, rows = _run(tmp_path, database, content.encode() + bad + tail.encode())
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # some rows failed
     assert "21 rows" in result.output  # the header is not a row
+    assert "thresholds from the model: link from p" in result.output
+    assert "5 rows could not be linked" in result.output
     expected_numbers = {
         **{2 + i: p["personal_no"] for i, p in enumerate(exact)},
         **{6 + i: p["personal_no"] for i, p in enumerate(numbered)},
@@ -131,19 +133,77 @@ def test_an_external_list_is_linked_row_by_row(
         assert rows[line]["error"] == ""
     assert rows[6]["score"] == "1.000"
     assert rows[6]["input_personal_no"] == numbered[0]["personal_no"]
+    assert "birth exact" in rows[2]["reasons"]
     assert (rows[14]["decision"], rows[14]["personal_no"], rows[14]["error"]) == ("none", "", "")
-    errors = {line: rows[line]["error"] for line in (15, 16, 17, 18, 19, 21)}
-    assert errors[15] == "line 15: birth_date is not a valid date (YYYY-MM-DD)"
+    assert (rows[18]["decision"], rows[18]["error"]) == ("none", "")
+    assert rows[18]["warning"].startswith("line 18: municipality 'Atlantis' is not known")
+    errors = {line: rows[line]["error"] for line in (15, 16, 17, 19, 21)}
+    assert errors[15] == (
+        "line 15: birth_date '2001-02-30' is not a valid date (YYYY-MM-DD or DD.MM.YYYY)"
+    )
     assert errors[16] == "line 16: expected 5 columns, found 3"
     assert errors[17] == "line 17: missing first_name"
-    assert errors[18].startswith("line 18: unknown municipality")
-    assert errors[19] == "line 19: not valid UTF-8 text"
+    assert errors[19] == "line 19: last_name is not valid UTF-8 text"
     assert errors[21].startswith("line 21: not CSV")
     assert all(rows[line]["decision"] == "none" for line in errors)
     assert list(next(iter(rows.values()))) == [
         "line", "first_name", "last_name", "birth_date", "municipality", "input_personal_no",
-        "personal_no", "score", "decision", "error",
+        "personal_no", "score", "decision", "reasons", "warning", "error",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "place",
+    ["Južna Mitrovica", "Đeneral Janković", "Dakovica", "Deneral Jankovic", "Atlantis"],
+)
+def test_a_municipality_written_any_way_or_unknown_never_costs_the_row(
+    tmp_path: Path, database: str, people: list[dict[str, Any]], place: str
+) -> None:
+    person = people[20]
+    result, rows = _run(
+        tmp_path, database, f"{HEADER}\n{_line(person, municipality=place)}\n".encode()
+    )
+    assert result.exit_code == 0, result.output
+    assert (rows[2]["decision"], rows[2]["personal_no"]) == ("link", person["personal_no"])
+    if place == "Atlantis":
+        assert rows[2]["warning"] == (
+            "line 2: municipality 'Atlantis' is not known; matched without it"
+            " (use a code 01-38 or a municipality name)"
+        )
+        assert "municipality 'Atlantis'" in result.output
+        assert "municipality missing" not in rows[2]["reasons"]  # neutral: not listed
+    else:
+        assert rows[2]["warning"] == ""
+
+
+def test_the_output_path_is_checked_before_any_work(tmp_path: Path) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text(HEADER + "\n")
+    missing_store = tmp_path / "nowhere" / "hub.sqlite3"
+    result = runner.invoke(
+        app,
+        ["link", str(source), "--out", str(tmp_path / "no-such-folder" / "result.csv")],
+        env={"HUB_DATABASE_URL": f"sqlite:///{missing_store}"},
+    )
+    assert result.exit_code == 2
+    assert "no folder" in result.output
+    assert not missing_store.parent.exists()
+
+
+def test_a_missing_store_is_refused_not_created(tmp_path: Path) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text(HEADER + "\n")
+    missing_store = tmp_path / "nowhere" / "hub.sqlite3"
+    result = runner.invoke(
+        app,
+        ["link", str(source), "--out", str(tmp_path / "result.csv")],
+        env={"HUB_DATABASE_URL": f"sqlite:///{missing_store}"},
+    )
+    assert result.exit_code == 4
+    assert "no hub store at" in result.output
+    assert not missing_store.exists()
+    assert not missing_store.parent.exists()
+    assert not (tmp_path / "result.csv").exists()
 
 
 def test_a_missing_file_is_refused(tmp_path: Path, database: str) -> None:

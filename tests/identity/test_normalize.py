@@ -11,7 +11,7 @@ from fixtures.transliteration import (
     strip_diacritics,
 )
 from hub.identity.municipalities import municipality_code
-from hub.identity.normalize import name_key
+from hub.identity.normalize import name_key, spelling_key
 from hub.mappings.codelists import load_codelists
 
 SAME = [
@@ -33,6 +33,12 @@ SAME = [
     ("Đorđević", "Ђорђевић", "Djordjevic"),
     ("Shkëlzen", "Škelzen", "Skelzen"),
     ("Fushë Kosovë", "fushe  kosove", "Fushë-Kosovë"),
+    ("Gjergji", "Ѓерѓи", "Đerđi"),  # Macedonian Cyrillic: ѓ
+    ("Maliqi", "Малиќи", "Malići"),  # Macedonian Cyrillic: ќ
+    ("Xhemajl", "Џемајл"),  # џ in both alphabets
+    ("Thaçi", "Thachi", "Thaci"),  # ç on an English keyboard
+    ("Đorđe", "Djordje", "Dorde", "Ђорђе"),  # đ typed as dj or as d
+    ("Ѕвездан", "Dzvezdan"),  # Macedonian ѕ
 ]
 
 DIFFERENT = [
@@ -73,6 +79,22 @@ def test_every_generated_name_survives_every_registry_spelling() -> None:
 
 
 @pytest.mark.parametrize(
+    ("spelt", "same", "other"),
+    [
+        ("Thaçi", ("THACI", "Thaci"), "Thaqi"),
+        ("Ymeri", ("YMERI",), "Imeri"),
+        ("Đorđević", ("Djordjevic", "Ђорђевић"), "Dordevic"),
+    ],
+)
+def test_spelling_keys_ignore_script_case_and_diacritics_but_not_orthography(
+    spelt: str, same: tuple[str, ...], other: str
+) -> None:
+    assert {spelling_key(s) for s in same} == {spelling_key(spelt)}
+    assert spelling_key(other) != spelling_key(spelt)
+    assert name_key(other) == name_key(spelt)  # matching still folds them together
+
+
+@pytest.mark.parametrize(
     ("text", "code"),
     [
         ("01", "01"),
@@ -84,6 +106,13 @@ def test_every_generated_name_survives_every_registry_spelling() -> None:
         ("Ђаковица", "05"),
         ("Mitrovica e Veriut", "38"),
         ("Kosovska Mitrovica", "07"),
+        ("Južna Mitrovica", "07"),
+        ("Juzna Mitrovica", "07"),
+        ("Đeneral Janković", "28"),
+        ("Deneral Jankovic", "28"),
+        ("Dakovica", "05"),
+        ("Djakovica", "05"),
+        ("Gllogoc", "12"),
         ("39", None),
         ("Atlantis", None),
     ],

@@ -109,8 +109,28 @@ def test_resolving_twice_adds_nothing(
     assert second.candidates == first.review + first.none
     assert _links(engine) == links_after_first
     with Session(engine) as session:
-        pairs = session.exec(select(func.count()).select_from(ReviewPair)).one()
-        pending_keys = set(session.exec(select(ReviewPair.record_key)).all())
-    assert pairs == first.review_pairs_added
+        pending = session.exec(
+            select(func.count()).select_from(ReviewPair).where(ReviewPair.status == "pending")
+        ).one()
+        pending_keys = set(
+            session.exec(select(ReviewPair.record_key).where(ReviewPair.status == "pending"))
+        )
+    assert pending == first.review_pairs_added
     assert returnee["returnee_id"] in pending_keys
     assert returnee["returnee_id"] not in links_after_first
+
+
+def test_every_link_keeps_its_reasons(store: tuple[Engine, Loaded]) -> None:
+    engine, _ = store
+    report = _resolve(engine)
+    links = _links(engine)
+    with Session(engine) as session:
+        linked = list(session.exec(select(ReviewPair).where(ReviewPair.status == "linked")))
+    assert len(linked) == report.linked == len(links)
+    for pair in linked:
+        assert (pair.decided_by, links[pair.record_key]) == ("hub", pair.person_id)
+        reasons = pair.components
+        assert {"first", "last", "birth", "municipality", "sex"} <= set(reasons)
+        assert reasons["birth"]["level"] in {"exact", "one_day", "swapped"}
+        assert reasons["probability"] >= reasons["thresholds"]["link"]
+        assert reasons["thresholds"]["link_precision"] >= 0.99

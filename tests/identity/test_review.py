@@ -22,15 +22,15 @@ from hub.store.migrate import upgrade
 from tests.identity.support import add_persons, returnee_case
 
 CRA = [
-    # Drita Hoxha entered twice under two numbers; the returned Agon Shala is born the same
-    # year as the registered one, not the same day.
+    # Drita Hoxha entered twice under two numbers; the returned Agon Shala is recorded a day
+    # off and in another municipality: likely him, not sure enough for a three-row list.
     ("1000000018", "Drita", "Hoxha", "1995-06-15", "F", "12"),
     ("1000000026", "Drita", "Hoxha", "1995-06-15", "F", "12"),
     ("1000000034", "Agon", "Shala", "1980-01-30", "M", "01"),
 ]
 CMS = [
     ("RT-0000001", "Drita", "Hodža", "1995-06-15", "F", "12"),
-    ("RT-0000002", "Agon", "Shala", "1980-08-02", "M", "01"),
+    ("RT-0000002", "Agon", "Shala", "1980-01-31", "M", "07"),
 ]
 
 
@@ -83,8 +83,11 @@ def test_pending_pairs_show_both_identities(engine: Engine) -> None:
     assert first.record is not None
     assert (first.record.last_name, first.person.last_name) == ("Hodža", "Hoxha")
     assert first.person.birth_date == date(1995, 6, 15)
-    assert 0.7 <= first.score <= 1.0
-    assert set(first.components) >= {"first", "last", "birth", "municipality"}
+    assert first.score == pytest.approx(0.5, abs=0.01)  # one human entered twice: a tie
+    assert set(first.components) >= {"first", "last", "birth", "municipality", "thresholds"}
+    assert first.components["last"]["level"] == "folded"  # Hodža / Hoxha
+    assert first.components["birth"]["level"] == "exact"
+    assert first.components["birth"]["weight"] > 8
 
 
 def test_accept_links_the_case_and_rejects_the_other_candidates(engine: Engine) -> None:
@@ -108,9 +111,7 @@ def test_a_rejected_pair_is_never_proposed_or_linked_again(engine: Engine) -> No
     with unit_of_work(engine) as session:
         review.reject(session, pair_id=pair.id, decided_by="operator")
     with unit_of_work(engine) as session:
-        report = resolve_returnees(
-            session, settings=Settings(environment="test", identity={"link_threshold": 0.7})
-        )
+        report = resolve_returnees(session, settings=Settings(environment="test"))
     assert report.review_pairs_added == 0
     assert _case(engine, "RT-0000002").person_id is None
     assert [p.status for p in _pairs(engine, "RT-0000002")] == ["rejected"]
@@ -128,6 +129,7 @@ def test_the_review_commands(engine: Engine, sqlite_url: str) -> None:
     assert listed.exit_code == 0, listed.output
     assert "RT-0000001" in listed.output
     assert "Hodža" in listed.output
+    assert "birth exact +" in listed.output  # why the model proposes the pair
     assert "1000000018" not in listed.output
     first, second = _pairs(engine, "RT-0000001")
     accepted = runner.invoke(app, ["review", "accept", str(first.id), "--by", "ana"], env=env)

@@ -1,10 +1,16 @@
 """person_with_two_personal_numbers: one human entered twice in the civil registry.
 
 Persons with different personal numbers and the same golden first name, last
-name (compared by :func:`hub.identity.normalize.name_key`, so script and
+name (compared by :func:`hub.identity.normalize.spelling_key`, so script, case and
 diacritics do not matter), birth date and sex. The municipality is *not*
 compared: a second entry is typically made where the person lived later.
 Nothing is proposed: only the civil registry can merge the two numbers.
+
+The spelling is compared, not the coarser matching key: ``Thaçi`` and ``Thaqi``,
+``Imeri`` and ``Ymeri`` are different surnames in the registry's own orthography, and
+two persons so named and born the same day are namesakes, not one human (a 100,000-person
+population holds a few such pairs). Linking an external list still folds them together,
+where a Serbian spelling cannot tell them apart.
 
 SQL narrows the persons to those sharing a birth date and sex with someone;
 names are folded in Python, where the folding is defined, in one pass; the
@@ -22,7 +28,7 @@ from sqlmodel import Session, col
 
 from hub.canonical import Person, PersonIdentifier
 from hub.canonical.persons import PERSONAL_NO_SCHEME
-from hub.identity.normalize import name_key
+from hub.identity.normalize import spelling_key
 from hub.reconcile.detectors.base import FindingDraft, fact
 
 KIND = "person_with_two_personal_numbers"
@@ -69,7 +75,7 @@ def _same_looking(session: Session) -> Iterable[list[int]]:
     )
     groups: dict[tuple[str, str, date, str | None], list[int]] = defaultdict(list)
     for person_id, first, last, birth, sex in rows:
-        first_key, last_key = name_key(first), name_key(last)
+        first_key, last_key = spelling_key(first), spelling_key(last)
         if first_key and last_key:
             groups[(first_key, last_key, birth, sex)].append(person_id)
     return groups.values()
