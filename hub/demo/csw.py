@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from fixtures.decisions import sa_status_none
+from fixtures.decisions import referred_told_ii, sa_status_none
 from hub.access.service import add_client
 from hub.api import create_app
 from hub.canonical import BenefitCase
@@ -47,6 +47,7 @@ def plan_for(manifest: Mapping[str, Any], profile: str) -> dict[str, Any]:
     }
     steps = [step for step in plan["steps"] if step["personal_no"] in proposed]
     expected["sa_status_none"] = sa_status_none(steps)
+    expected["sa_status_referred"] = referred_told_ii(steps, plan["referred_category_two"])
     return {**plan, "steps": steps, "expected": expected}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,18 @@ def fetch_received(urls: Mapping[RegistryName, str]) -> dict[str, list[dict[str,
 
 
 def check_flows(
-    received: Received, manifest: Mapping[str, Any], population: Path, *, profile: str
+    received: Received,
+    manifest: Mapping[str, Any],
+    population: Path,
+    *,
+    profile: str,
+    referred_told_ii: Collection[str] = (),
 ) -> list[FlowCheck]:
-    """Compare each flow's deliveries with ``manifest["expected"]``."""
+    """Compare each flow's deliveries with ``manifest["expected"]``.
+
+    ``referred_told_ii``: the referred returnees EMIS is told ``II`` of once it registered
+    them (they depend on what the CSWs decided: see :mod:`fixtures.decisions`).
+    """
     expected = manifest["expected"]
     returnee_numbers = _returnee_numbers(population)
     delivered: dict[str, set[str]] = {
@@ -61,9 +70,12 @@ def check_flows(
             }
         ),
         "returnees": _values(received, "emis", "RegisterReturneeReferral", "returneeId"),
-        "sa_status": _values(received, "emis", "SetSocialAssistanceStatus", "personalNo"),
+        "sa_status": _values(
+            received, "emis", "SetSocialAssistanceStatus", "personalNo", category="II"
+        ),
     }
     truth: dict[str, set[str]] = {flow: set(expected[flow]) for flow in delivered}
+    truth["sa_status"] |= set(referred_told_ii)
     checks = [
         FlowCheck(
             flow=flow,
@@ -78,7 +90,13 @@ def check_flows(
 
 
 def _values(
-    received: Received, registry: str, operation: str, field: str, *, reason: str | None = None
+    received: Received,
+    registry: str,
+    operation: str,
+    field: str,
+    *,
+    reason: str | None = None,
+    category: str | None = None,
 ) -> set[str]:
     found = set()
     for write in received.get(registry, []):
@@ -86,6 +104,8 @@ def _values(
         if write.get("operation") != operation:
             continue
         if reason is not None and payload.get("reason") != reason:
+            continue
+        if category is not None and payload.get("category") != category:
             continue
         value = payload.get(field)
         if value is not None:

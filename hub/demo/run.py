@@ -224,7 +224,13 @@ def run_demo(
             dead += decided.dispatch.dead
         received = fetch_received(mocks.urls())
         death_cases = check_death_cases(against_mocks, manifest, population)
-    summary.flows = check_flows(received, manifest, population, profile=settings.policy_profile)
+    summary.flows = check_flows(
+        received,
+        manifest,
+        population,
+        profile=settings.policy_profile,
+        referred_told_ii=plan["expected"]["sa_status_referred"],
+    )
     summary.flows += death_cases
     summary.flows += csw.check_decisions(
         received,
