@@ -285,12 +285,12 @@ def appeals_of(session: Session, suspension_ids: Sequence[int]) -> list[Appeal]:
     )
 
 
-def events_of(session: Session, suspension_id: int) -> list[SuspensionEvent]:
-    """A suspension's history, oldest move first."""
+def events_of(session: Session, suspension_ids: Sequence[int]) -> list[SuspensionEvent]:
+    """These suspensions' histories, oldest move first."""
     return list(
         session.execute(
             select(SuspensionEvent)
-            .where(col(SuspensionEvent.suspension_id) == suspension_id)
+            .where(col(SuspensionEvent.suspension_id).in_(list(suspension_ids)))
             .order_by(col(SuspensionEvent.id))
         ).scalars()
     )

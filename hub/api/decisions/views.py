@@ -164,13 +164,15 @@ def pending_appeals(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AppealPage:
     """Suspensions with a pending appeal, oldest appeal first."""
-    pending = session.execute(
-        select(col(Appeal.suspension_id))
-        .where(col(Appeal.state) == "pending")
-        .order_by(col(Appeal.id))
-        .limit(limit)
-    ).scalars()
-    rows = [s for s in (session.get(Suspension, i) for i in pending) if s is not None]
+    rows = list(
+        session.execute(
+            select(Suspension)
+            .join(Appeal, col(Appeal.suspension_id) == col(Suspension.id))
+            .where(col(Appeal.state) == "pending")
+            .order_by(col(Appeal.id))
+            .limit(limit)
+        ).scalars()
+    )
     _audit(session, caller, "read", rows, "/v1/appeals")
     return AppealPage(items=_public(session, rows))
 
@@ -333,6 +335,11 @@ def _public(session: Session, rows: Sequence[Suspension]) -> list[SuspensionPubl
     appeals: dict[int, list[Appeal]] = {}
     for appeal in service.appeals_of(session, ids):
         appeals.setdefault(appeal.suspension_id, []).append(appeal)
+    history: dict[int, list[SuspensionEventPublic]] = {}
+    for event in service.events_of(session, ids):
+        history.setdefault(event.suspension_id, []).append(
+            SuspensionEventPublic.model_validate(event, from_attributes=True)
+        )
     today = utc_now().date()
     items = []
     for row in rows:
@@ -363,10 +370,7 @@ def _public(session: Session, rows: Sequence[Suspension]) -> list[SuspensionPubl
                 appeal_pending=any(appeal.state == "pending" for appeal in mine),
                 evidence=row.evidence,
                 appeals=[AppealPublic.model_validate(a, from_attributes=True) for a in mine],
-                history=[
-                    SuspensionEventPublic.model_validate(event, from_attributes=True)
-                    for event in service.events_of(session, row.id or 0)
-                ],
+                history=history.get(row.id or 0, []),
             )
         )
     return items
