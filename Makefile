@@ -7,7 +7,7 @@ PERSONS ?= 10000
 CODE   := hub mocks fixtures
 PG_CLUSTER ?= 15 main
 
-.PHONY: demo test install lint typecheck unit postgres bench clean
+.PHONY: demo test install lint typecheck unit postgres chromium wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,10 +34,21 @@ postgres: ## make sure the local PostgreSQL test server answers (tests need it)
 		{ command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect $(PG_CLUSTER) start; } || \
 		echo "PostgreSQL is not reachable at 127.0.0.1:5432; its tests will skip (and fail with CI=true)"
 
-unit: $(STAMP) postgres
+chromium: ## the browser the console's tests drive: Debian's Chromium, never a browser download
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+		echo "/usr/bin/chromium is missing (install it as root: apt-get install chromium); the console's browser tests will skip"
+
+unit: $(STAMP) postgres chromium
 	$(BIN)/pytest
 
 test: lint typecheck unit ## lint, type-check and run the whole suite
+
+wheel-check: ## pip install . in a fresh venv (dependencies from the index), then run the demo from it
+	rm -rf var/wheel-check && $(PYTHON) -m venv var/wheel-check/venv
+	var/wheel-check/venv/bin/python -m pip install --quiet .
+	rm -rf build
+	cd var/wheel-check && HUB_DATABASE_URL=sqlite:///hub.sqlite3 venv/bin/hub demo --persons 1000
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py --persons 100000

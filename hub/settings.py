@@ -185,6 +185,11 @@ class Settings(BaseSettings):
         description="secret of the log pseudonyms (HMAC); random per process when empty, "
         "which production refuses",
     )
+    audit_anchor_key: SecretStr = Field(
+        SecretStr(""),
+        description="secret signing audit checkpoints (`hub audit checkpoint`, `hub audit verify "
+        "--expect-head`); only the operator's commands need it, kept apart from the database",
+    )
     api_max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="largest request body the API reads; longer: 413"
     )
@@ -209,6 +214,8 @@ class Settings(BaseSettings):
                 problems.append("the log pseudonym key is empty (HUB_LOG_PSEUDONYM_KEY)")
             elif "demo" in key.lower():
                 problems.append("the log pseudonym key is a demo value (HUB_LOG_PSEUDONYM_KEY)")
+            if "demo" in self.audit_anchor_key.get_secret_value().lower():
+                problems.append("the audit anchor key is a demo value (HUB_AUDIT_ANCHOR_KEY)")
             if problems:
                 raise ValueError(
                     "production settings refused: " + "; ".join(problems) + "; set real secrets"

@@ -14,8 +14,9 @@ from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
 
 import hub
+from hub import console
 from hub.access.ratelimit import RateLimiter
-from hub.api import decisions, health, persons, reconciliations, syncs
+from hub.api import decisions, health, metrics, persons, reconciliations, syncs
 from hub.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
 from hub.audit.recorder import AuditRecorder
@@ -95,6 +96,8 @@ def create_app(
     app.include_router(reconciliations.router)
     app.include_router(syncs.router)
     app.include_router(decisions.router)
+    metrics.install(app, engine)  # GET /metrics, outside the contract like the console
+    console.install(app)  # the web console at /console, on the same services and audit
     return app
 
 

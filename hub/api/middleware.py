@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.api.problems import body_too_large_response, unexpected_error_response
 from hub.api.request_id import HEADER, begin_request
 from hub.log import get_logger
+from hub.metrics import observe_request
 
 _HEADER_BYTES = HEADER.encode()
 _CONTENT_LENGTH = b"content-length"
@@ -89,14 +90,16 @@ class RequestIdMiddleware:
 def _log_request(scope: Scope, status: int, client: str | None, started_at: float) -> None:
     """The access log line: the route template, never the path (it holds personal numbers)."""
     route = _route_template(scope)
+    seconds = time.perf_counter() - started_at
     fields: dict[str, Any] = {
         "method": scope.get("method"),
         "route": route,
         "status": status,
         "client": client,
-        "duration_ms": round((time.perf_counter() - started_at) * 1000, 2),
+        "duration_ms": round(seconds * 1000, 2),
     }
     access_log.info("request", **fields)
+    observe_request(fields["method"], route, status, client, seconds)
     kind = SECURITY_STATUSES.get(status)
     if kind is not None:
         peer = scope.get("client")

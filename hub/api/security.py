@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hub.access import service as access
 from hub.access.ratelimit import RateLimiter
 from hub.access.scopes import Scope
+from hub.api.middleware import identify_client
 from hub.api.request_id import current_request_id
 from hub.audit.service import AuditEvent
 from hub.store.prepared import LoopConnection
@@ -76,6 +77,7 @@ def require_one_of(*scopes: Scope) -> Callable[..., Awaitable[Caller]]:
             client = access.authenticate(
                 reader, authorization_header=request.headers.get("authorization")
             )
+        identify_client(client.name)  # the access log and metrics name it, 403/429 included
         limiter: RateLimiter = request.app.state.rate_limiter
         limiter.check(client)
         scope = next((held for held in scopes if held in client.scopes), scopes[0])

@@ -8,10 +8,10 @@ canonical form is JSON with sorted keys, no spaces, UTF-8, and times as ISO
 
 The chain makes tampering *evident*: a changed entry no longer matches its
 hash, a deleted one breaks the link of its successor. Someone able to rewrite
-the whole tail could recompute it, which is why operators record the head hash
-``hub audit verify`` prints (an external anchor), and why the production guard
-is a database role for the hub with INSERT and SELECT, but no UPDATE or
-DELETE, on ``audit_entry``.
+the whole tail could recompute it, and deleting the last entries leaves a shorter
+chain that verifies: which is why the head is anchored outside the database (a
+signed checkpoint, :mod:`hub.audit.anchor`), and why on PostgreSQL a trigger
+refuses UPDATE, DELETE and TRUNCATE of ``audit_entry`` (migration 0007).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from hub.audit.service import AuditEvent, append_many, try_append
 from hub.errors import HubError
 from hub.log import get_logger
+from hub.metrics import AUDIT_GROUP
 from hub.store.engine import unit_of_work
 
 log = get_logger("audit")
@@ -73,6 +74,7 @@ class AuditRecorder:
         if events:
             with _translated(len(events)), unit_of_work(self._engine) as session:
                 append_many(session, events=events)
+            AUDIT_GROUP.observe(len(events))
 
     def _commit_waiting(self) -> None:
         committed = self._committed
@@ -96,7 +98,8 @@ class AuditRecorder:
             if not try_append(connection, events=events):
                 return False  # nothing written; closing the connection ends the transaction
             connection.commit()
-            return True
+        AUDIT_GROUP.observe(len(events))
+        return True
 
     def _retry_later(self) -> AuditUnavailable | None:
         """Schedule the next try; the refusal instead once the wait is over."""

@@ -1,9 +1,10 @@
 """Appending to the audit log, verifying its chain, and answering a data-subject request.
 
-Append-only by construction: this module offers no update and no delete. In
-production the hub's database role has INSERT and SELECT on ``audit_entry``
-but no UPDATE or DELETE; the chain (:mod:`hub.audit.chain`) makes any change
-made around that guard evident. Functions never commit: the caller appends in
+Append-only by construction: this module offers no update and no delete. On
+PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE of ``audit_entry``
+(migration 0007); the chain (:mod:`hub.audit.chain`) makes any change made
+around that guard evident, and a checkpoint (:mod:`hub.audit.anchor`) a log cut
+short. Functions never commit: the caller appends in
 the same transaction as the read or delivery it records.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,10 +20,11 @@ from sqlalchemy import Connection, Table, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from hub.audit.anchor import Checkpoint
 from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS, entry_hash
 from hub.audit.models import AuditEntry
 from hub.canonical.persons import PERSONAL_NO_SCHEME, PersonIdentifier
-from hub.errors import InvalidInput
+from hub.errors import HubError, InvalidInput
 from hub.log import get_logger
 from hub.mappings.transforms import TransformFailure, personal_no
 from hub.store.types import utc_now
@@ -40,7 +42,12 @@ _ENTRY: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 _HEAD = select(col(AuditEntry.entry_hash)).order_by(col(AuditEntry.id).desc()).limit(1)
 _SQLITE_BUSY = 5
 _LIMITS = {"actor": 64, "purpose": 48, "target": 120, "request_id": 64}
+_NUMBER_KEYS = frozenset({"personal_no", "personal_nos", "personalNo"})
 _PERSONAL_NO_SHAPE = re.compile(r"(?<!\d)[1-9]\d{9}(?!\d)")
+
+
+class AuditChainBroken(HubError):
+    """The chain does not verify: nothing may be anchored on it."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class VerifyResult:
     first_broken_id: int | None = None
     reason: str | None = None
     head_hash: str = GENESIS_HASH
+    head_id: int | None = None
+    anchored: Checkpoint | None = None
+    """The checkpoint the chain was checked against and found to still hold."""
 
 
 @dataclass(frozen=True)
@@ -124,17 +134,149 @@ def try_append(connection: Connection, *, events: Sequence[AuditEvent]) -> bool:
     return True
 
 
-def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
-    """Walk the chain in id order and report the first entry that breaks it."""
-    expected_prev, prev_id, checked = GENESIS_HASH, None, 0
+def verify(
+    session: Session, *, batch_size: int = 1000, expect: Checkpoint | None = None
+) -> VerifyResult:
+    """Walk the chain in id order and report the first entry that breaks it.
+
+    With ``expect`` (a checkpoint, :mod:`hub.audit.anchor`), the entry it anchors must still
+    be there with its hash and as many entries before it: else the log was cut short.
+    """
+    expected_prev, prev_id, checked, anchored = GENESIS_HASH, None, 0, False
     for row in _rows(session, batch_size):
         reason = _broken(row, expected_prev, prev_id)
+        if reason is None and expect is not None and not anchored:
+            reason = _off_checkpoint(row, checked, expect)
+            anchored = row["id"] == expect.last_id
         if reason is not None:
             log.warning("audit chain broken", entry_id=row["id"], intact=checked)
-            return VerifyResult(False, checked, row["id"], reason, expected_prev)
+            return VerifyResult(False, checked, row["id"], reason, expected_prev, prev_id)
         expected_prev, prev_id, checked = row["entry_hash"], row["id"], checked + 1
-    log.info("audit chain intact", entries=checked)
-    return VerifyResult(True, checked, head_hash=expected_prev)
+    if expect is not None and not anchored:
+        log.warning("audit log truncated", entries=checked, anchored_count=expect.count)
+        return VerifyResult(
+            False, checked, None, _truncated(prev_id, checked, expect), expected_prev, prev_id
+        )
+    log.info("audit chain intact", entries=checked, anchored=expect is not None)
+    return VerifyResult(True, checked, head_hash=expected_prev, head_id=prev_id, anchored=expect)
+
+
+def _off_checkpoint(row: Mapping[str, Any], checked: int, expect: Checkpoint) -> str | None:
+    """Why ``row`` (intact in the chain, ``checked`` entries before it) contradicts ``expect``."""
+    taken = f"the checkpoint of {expect.taken_at:%Y-%m-%d %H:%M:%S}"
+    if row["id"] < expect.last_id:
+        return None
+    if row["id"] > expect.last_id:
+        return (
+            f"entry {expect.last_id}, the head of {taken}, is gone and the chain runs on "
+            f"without it: the log was cut short and written again"
+        )
+    if row["entry_hash"] != expect.head_hash:
+        return (
+            f"it does not carry the hash {taken} anchors: the log was cut short and written "
+            "again, or rewritten and re-hashed from an earlier entry"
+        )
+    if checked + 1 != expect.count:
+        return (
+            f"{checked + 1:,} entries lead to it, {taken} counted {expect.count:,}: "
+            "entries before it were deleted or inserted"
+        )
+    return None
+
+
+def _truncated(last_id: int | None, checked: int, expect: Checkpoint) -> str:
+    ends = f"the log ends at entry {last_id}" if last_id is not None else "the log is empty"
+    return (
+        f"truncated: {ends} with {checked:,} entries, but the checkpoint of "
+        f"{expect.taken_at:%Y-%m-%d %H:%M:%S} anchors entry {expect.last_id} as entry "
+        f"{expect.count:,}: at least {expect.count - checked:,} entries were deleted from its end"
+    )
+
+
+def checkpoint(session: Session) -> Checkpoint:
+    """The head of the chain now, once the chain up to it is verified intact."""
+    result = verify(session)
+    if not result.ok:
+        raise AuditChainBroken(
+            f"no checkpoint taken: the chain is broken at entry {result.first_broken_id}: "
+            f"{result.reason}"
+        )
+    if result.head_id is None:
+        raise AuditChainBroken("no checkpoint taken: the audit log is empty")
+    return Checkpoint(
+        last_id=result.head_id, head_hash=result.head_hash, count=result.checked,
+        taken_at=utc_now(),
+    )  # fmt: skip
+
+
+def audit_cli_read(
+    session: Session,
+    person_ids: Iterable[int | None],
+    *,
+    purpose: str,
+    target: str,
+    fields: Sequence[str] = ("shown",),
+    actor: str = "cli",
+) -> list[AuditEntry]:
+    """Audit a command showing or writing out personal data: one read per person, in the
+    order first shown (flushed, not committed: call it in the unit of work that read them).
+    """
+    persons = [p for p in dict.fromkeys(person_ids) if p is not None]
+    events = [
+        AuditEvent("read", actor, purpose, person_id, fields, target, None) for person_id in persons
+    ]
+    return append_many(session, events=events) if events else []
+
+
+def persons_shown(session: Session, shown: Iterable[tuple[int | None, Any]]) -> list[int]:
+    """Every person a response shows, in the order first shown: of each item its own person,
+    then the persons of the personal numbers in its document (a finding's evidence names a
+    second person by number, which must be audited as theirs too)."""
+    items = [(person_id, personal_nos_in(document)) for person_id, document in shown]
+    numbers = person_ids_of(session, (number for _, found in items for number in found))
+    persons: dict[int, None] = {}
+    for person_id, found in items:
+        if person_id is not None:
+            persons[person_id] = None
+        for number in found:
+            persons.update(dict.fromkeys(numbers.get(number, ())))
+    return list(persons)
+
+
+def personal_nos_in(document: Any) -> list[str]:
+    """The personal numbers a JSON document holds under a personal-number key, in order."""
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            for key, item in reversed(list(value.items())):
+                if key in _NUMBER_KEYS:
+                    items = item if isinstance(item, list) else [item]
+                    found.extend(number for number in items if isinstance(number, str))
+                else:
+                    stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+    return list(dict.fromkeys(found))
+
+
+def person_ids_of(session: Session, personal_nos: Iterable[str]) -> dict[str, list[int]]:
+    """The persons each personal number names (numbers of nobody left out)."""
+    numbers = sorted(set(personal_nos))
+    found: dict[str, list[int]] = {}
+    for start in range(0, len(numbers), 1000):
+        rows = session.exec(
+            select(col(PersonIdentifier.value), col(PersonIdentifier.person_id))
+            .where(
+                col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME,
+                col(PersonIdentifier.value).in_(numbers[start : start + 1000]),
+            )
+            .order_by(col(PersonIdentifier.person_id))
+        )
+        for value, person_id in rows:
+            found.setdefault(value, []).append(person_id)
+    return found
 
 
 def export_person(session: Session, *, personal_no: str) -> PersonAudit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -23,25 +24,37 @@ def demo(
         bool, typer.Option("--json", help="last stdout line is a JSON summary")
     ] = False,
     workdir: Annotated[Path, typer.Option("--workdir", help="where data goes")] = Path("var/demo"),
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="afterwards keep the API and console running (Ctrl-C stops)"),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="with --serve: interface")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="with --serve")] = 8000,
 ) -> None:
     """Generate a population, start the five mock registries, ingest them, run every flow."""
     console = Console(width=None if Console().is_terminal else 120)
     settings = get_settings()
-    try:
-        with progress_board() as board:
-            summary = run_demo(
-                persons=persons,
-                workdir=workdir,
-                settings=settings,
-                on_generate=board.task("generating population"),
-                on_ingest=_per_registry(board),
-            )
-    except HubError as exc:
-        Console(stderr=True).print(f"[red]demo failed:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    _print(console, summary)
-    if as_json:
-        print(json.dumps(summary.as_json(), separators=(",", ":"), sort_keys=True))
+    with ExitStack() as keep:  # with --serve, the mock registries live until the hub stops
+        try:
+            with progress_board() as board:
+                summary = run_demo(
+                    persons=persons,
+                    workdir=workdir,
+                    settings=settings,
+                    on_generate=board.task("generating population"),
+                    on_ingest=_per_registry(board),
+                    keep_running=keep if serve else None,
+                )
+        except HubError as exc:
+            Console(stderr=True).print(f"[red]demo failed:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        _print(console, summary)
+        if as_json:
+            print(json.dumps(summary.as_json(), separators=(",", ":"), sort_keys=True))
+        if serve:
+            from hub.demo.serve import serve_demo
+
+            serve_demo(summary, settings, host=host, port=port, say=_say)
     if not summary.ok:
         raise typer.Exit(1)
 
@@ -135,3 +148,8 @@ def _reconcile_table(summary: DemoSummary) -> Table:
             f"{style}{check.recall:.3f}",
         )
     return table
+
+
+def _say(line: str) -> None:
+    """A plain line on stdout: a key must not be wrapped or styled."""
+    print(line, flush=True)

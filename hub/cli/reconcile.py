@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.audit.service import audit_cli_read, persons_shown
 from hub.cli.progress import progress
 from hub.errors import HubError
 from hub.reconcile import service
@@ -76,6 +77,15 @@ def findings(
             total = service.count_findings(session, run_id=run_id, kind=kind)
             page = service.list_findings(
                 session, run_id=run_id, kind=kind, limit=limit, offset=offset
+            )
+            # subjects name persons (a duplicate's by their personal numbers): audit each
+            shown = [(f.person_id, [f.evidence, f.proposed_action]) for f in page]
+            audit_cli_read(
+                session,
+                persons_shown(session, shown),
+                purpose="reconcile",
+                target="hub reconcile findings",
+                fields=("kind", "subject_key", "status", "proposed_action"),
             )
     except HubError as error:
         Console(stderr=True).print(f"[red]{error}[/red]")

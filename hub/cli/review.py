@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.audit.service import audit_cli_read
 from hub.errors import HubError
 from hub.identity import review as service
 from hub.identity.matching import reasons_text
@@ -17,6 +18,8 @@ from hub.settings import get_settings
 from hub.store.engine import make_engine, unit_of_work
 
 app = typer.Typer(help="Uncertain identity pairs an operator decides.", no_args_is_help=True)
+
+_SHOWN = ("first_name", "last_name", "birth_date", "municipality")
 
 DecidedBy = Annotated[
     str, typer.Option("--by", help="who decides (default: the login name)", show_default=False)
@@ -30,6 +33,14 @@ def list_command(
     """Show pending pairs, most likely first, with why the model scored each so."""
     with unit_of_work(make_engine(get_settings().database_url)) as session:
         pending = service.list_pending(session, limit=limit)
+        # names and birth dates are shown: each person audited before the table is printed
+        audit_cli_read(
+            session,
+            (item.person_id for item in pending),
+            purpose="review",
+            target="hub review list",
+            fields=_SHOWN,
+        )
     if not pending:
         Console().print("no pairs waiting for review")
         return

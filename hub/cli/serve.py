@@ -44,9 +44,21 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            "--metrics-port", min=0, max=65535, help="serve GET /metrics on this port (0: off)"
+        ),
+    ] = 0,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="interface of --metrics-port")
+    ] = "127.0.0.1",
+) -> None:
     """Run the scheduler, dispatcher and a job worker without HTTP until SIGINT or SIGTERM."""
     settings, engine = _prepare()
+    if metrics_port:
+        _serve_metrics(engine, metrics_host, metrics_port)
     scheduler = _scheduler(engine, settings)
     stop = threading.Event()
 
@@ -67,6 +79,17 @@ def worker() -> None:
         jobs.stop()  # the running job finishes; a killed worker's job is requeued by another
         scheduler.shutdown(wait=True)  # running jobs finish; claims are settled or expire
     log.info("worker_stopped")
+
+
+def _serve_metrics(engine: Engine, host: str, port: int) -> None:
+    """This worker's metrics (and the store's) at http://host:port/metrics, in a daemon
+    thread that ends with the process."""
+    from prometheus_client import start_http_server
+
+    from hub.metrics import registry_for
+
+    start_http_server(port, addr=host, registry=registry_for(engine))
+    log.info("worker_metrics", host=host, port=port)
 
 
 def _prepare() -> tuple[Settings, Engine]:

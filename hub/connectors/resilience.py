@@ -24,8 +24,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from hub.errors import RegistryUnavailable
+from hub.errors import RegistryError, RegistryUnavailable
 from hub.log import get_logger
+from hub.metrics import REGISTRY_CALL_SECONDS, REGISTRY_ERRORS, registry_error_kind
 from hub.settings import RegistrySettings
 
 T = TypeVar("T")
@@ -153,13 +154,24 @@ class Resilience:
         return result
 
     def _guarded(self, operation: str, attempt: Callable[[], T]) -> T:
-        self.breaker.before_call(operation)
+        try:
+            self.breaker.before_call(operation)
+        except RegistryError as error:  # open: refused without a call
+            REGISTRY_ERRORS.labels(self.registry, registry_error_kind(error)).inc()
+            raise
         with self._slots:
+            started = time.perf_counter()
             try:
                 result = attempt()
-            except RegistryUnavailable:
-                self.breaker.record_failure()
+            except RegistryError as error:
+                REGISTRY_ERRORS.labels(self.registry, registry_error_kind(error)).inc()
+                if isinstance(error, RegistryUnavailable):
+                    self.breaker.record_failure()
                 raise
+            finally:
+                REGISTRY_CALL_SECONDS.labels(self.registry, operation).observe(
+                    time.perf_counter() - started
+                )
         self.breaker.record_success()
         return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -108,6 +109,8 @@ class DemoSummary:
     reconcile: list[ReconcileCheck] = field(default_factory=list)
     reconcile_seconds: float = 0.0
     total_seconds: float = 0.0
+    mock_urls: dict[RegistryName, str] = field(default_factory=dict)
+    database_url: str = ""
 
     @property
     def ok(self) -> bool:
@@ -182,6 +185,7 @@ def run_demo(
     seed: int = DEMO_SEED,
     on_generate: Callable[[int, int], None] | None = None,
     on_ingest: Callable[[RegistryName, int], None] | None = None,
+    keep_running: ExitStack | None = None,
 ) -> DemoSummary:
     """Generate ``persons``, serve the mocks, ingest every registry, run every flow.
 
@@ -202,7 +206,13 @@ def run_demo(
         stale.unlink()
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
-    with MockRegistriesProcess(population) as mocks:
+    # ``keep_running``: the mocks outlive the demo, stopped when that stack closes (--serve)
+    mocks_process = MockRegistriesProcess(population)
+    if keep_running is not None:
+        keep_running.enter_context(mocks_process)
+        summary.mock_urls = mocks_process.urls()
+        summary.database_url = f"sqlite:///{database}"
+    with nullcontext(mocks_process) if keep_running is not None else mocks_process as mocks:
         against_mocks = settings.with_registry_urls(mocks.urls())
         run = ingest_all(engine, against_mocks, on_progress=on_ingest)
         as_of = date.fromisoformat(manifest["reference_date"])

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from hub.identity.resolver import ResolutionReport, resolve_returnees
 from hub.ingest.run import INGEST_ORDER, IngestReport, PageProgress, ingest_registries
+from hub.metrics import count_ingested
 from hub.settings import RegistryName, Settings
 from hub.store.engine import refresh_statistics, unit_of_work
 
@@ -42,6 +43,7 @@ def ingest_all(
     run.reports = ingest_registries(
         engine, settings, sources, on_progress=on_progress, on_registry=on_registry
     )
+    count_ingested(run.reports.values())
     refresh_statistics(engine)
     if "cms" in sources:
         with unit_of_work(engine) as session:

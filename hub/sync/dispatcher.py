@@ -37,6 +37,7 @@ from hub.connectors.delivery import Acknowledgement
 from hub.connectors.registry import open_writer
 from hub.errors import HubError, RegistryUnavailable
 from hub.log import get_logger
+from hub.metrics import DELIVERY_SECONDS
 from hub.settings import RegistryName, Settings
 from hub.store.engine import unit_of_work
 from hub.store.types import utc_now
@@ -330,10 +331,15 @@ class Dispatcher:
     def _deliver(self, job: _Job, leases: _Leases) -> Acknowledgement | HubError | _LeaseLost:
         if not leases.live(job.id):  # another dispatcher may hold it by now: never send it
             return LEASE_LOST
+        started, result = time.perf_counter(), "failed"
         try:
-            return self._send(job.target, job.operation, job.payload, job.key)
+            acknowledgement = self._send(job.target, job.operation, job.payload, job.key)
+            result = acknowledgement.outcome
+            return acknowledgement
         except HubError as error:
             return error
+        finally:
+            DELIVERY_SECONDS.labels(job.target, result).observe(time.perf_counter() - started)
 
     def _failure(self, job: _Job, result: HubError) -> outbox.Failed:
         """How a failed delivery settles: again later (transient, attempts left) or dead."""

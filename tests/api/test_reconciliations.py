@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from hub.audit.models import AuditEntry
+from hub.audit.service import person_ids_of, personal_nos_in
 from hub.reconcile.detectors import KINDS
 from hub.sync.models import OutboxMessage
 from tests.api.conftest import Hub
@@ -152,7 +153,9 @@ def test_each_person_on_a_findings_page_is_audited(hub: Hub, run: dict[str, Any]
     with hub.client(hub.new_key("reconcile:run", name=name)) as client:
         response = client.get(f"/v1/reconciliations/{run['id']}/findings", params={"limit": 20})
     assert response.status_code == 200
-    persons = {item["person_id"] for item in response.json()["items"]} - {None}
+    items = response.json()["items"]
+    persons = {item["person_id"] for item in items} - {None}
+    persons |= _persons_of(hub, [n for item in items for n in personal_nos_in(item["evidence"])])
     with Session(hub.engine) as session:
         entries = session.exec(select(AuditEntry).where(col(AuditEntry.actor) == name)).all()
     assert sorted(e.person_id for e in entries if e.person_id is not None) == sorted(persons)
@@ -163,6 +166,29 @@ def test_each_person_on_a_findings_page_is_audited(hub: Hub, run: dict[str, Any]
         assert entry.fields == FINDING_FIELDS
         assert entry.target == "/v1/reconciliations/{run_id}/findings"
         assert entry.request_id == response.headers["x-request-id"]
+
+
+def test_both_persons_of_a_duplicate_finding_are_audited(hub: Hub, run: dict[str, Any]) -> None:
+    """A person_with_two_personal_numbers finding shows a second person's number: their
+    read is audited as theirs, not only the finding's own person's."""
+    name = "duplicates-reader"
+    with hub.client(hub.new_key("reconcile:run", name=name)) as client:
+        page = _findings(client, run["id"], kind=NO_ACTION, limit=1)
+    (finding,) = page["items"]
+    numbers = finding["evidence"]["personal_nos"]
+    persons = _persons_of(hub, numbers)
+    assert len(numbers) >= 2
+    assert len(persons) == len(numbers)
+    assert finding["person_id"] in persons
+    with Session(hub.engine) as session:
+        entries = session.exec(select(AuditEntry).where(col(AuditEntry.actor) == name)).all()
+    assert {e.person_id for e in entries} == persons
+    assert len(entries) == len(persons)
+
+
+def _persons_of(hub: Hub, numbers: list[str]) -> set[int]:
+    with Session(hub.engine) as session:
+        return {p for found in person_ids_of(session, numbers).values() for p in found}
 
 
 def test_applying_a_finding_queues_its_fix_once(

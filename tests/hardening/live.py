@@ -42,6 +42,18 @@ class LiveServer:
                 lines.append(json.loads(text))
         return lines
 
+    def lines_of(self, request_id: str, *, timeout: float = 10) -> list[dict[str, Any]]:
+        """The lines logged for one request. The access line is written once the answer is
+        sent, so a client may read the log before it: wait for it, then a moment for the
+        lines written with it (a security event)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(line.get("request_id") == request_id for line in self.log_lines()):
+                time.sleep(0.2)
+                break
+            time.sleep(0.02)
+        return [line for line in self.log_lines() if line.get("request_id") == request_id]
+
     def log_text(self) -> str:
         """Everything the server has written to stderr so far."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")

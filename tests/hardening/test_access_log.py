@@ -46,7 +46,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
 
 
 def _lines_of(server: LiveServer, request_id: str) -> list[dict[str, Any]]:
-    return [line for line in server.log_lines() if line.get("request_id") == request_id]
+    return server.lines_of(request_id)
 
 
 def test_each_request_has_one_access_line_with_the_route_template(
@@ -103,10 +103,6 @@ def test_forbidden_and_rate_limited_are_security_events(
     assert PN not in log
 
 
-@pytest.mark.xfail(
-    reason="hub/api/security.py must call hub.api.middleware.identify_client(client.name)",
-    strict=False,
-)
 def test_the_access_log_names_the_authenticated_client(
     served: tuple[LiveServer, str],
 ) -> None:

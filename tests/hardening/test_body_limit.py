@@ -104,7 +104,7 @@ def test_the_refusal_is_a_problem_and_comes_before_authentication(api: LiveServe
 def test_the_refusal_is_in_the_access_log_under_its_route(api: LiveServer) -> None:
     answer = httpx.post(f"{api.url}/v1/reconciliations", content=b"x" * 1_100_000, timeout=30)
     request_id = answer.headers["x-request-id"]
-    line = next(e for e in api.log_lines() if e.get("request_id") == request_id)
+    line = next(e for e in api.lines_of(request_id) if e.get("event") == "request")
     assert line["event"] == "request"
     assert line["status"] == 413
     assert line["route"] == "/v1/reconciliations"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
+from sqlmodel import Session
 
 from hub.api.deps import AuditDep, EngineDep, SessionDep
 from hub.api.params import id_path
@@ -23,7 +24,7 @@ from hub.api.reconciliations.models import (
     ReconciliationRunPublic,
 )
 from hub.api.security import Caller, require
-from hub.audit.service import AuditEvent
+from hub.audit.service import AuditEvent, persons_shown
 from hub.jobs import queue as jobs
 from hub.jobs.models import JobKind
 from hub.log import get_logger
@@ -121,7 +122,7 @@ def list_findings(
         total=service.count_findings(session, run_id=run_id, kind=kind),
         items=[_finding(finding) for finding in found],
     )
-    audit.record(_reads(caller, page.items, FINDINGS_ROUTE))
+    audit.record(_reads(caller, _persons(session, page.items), FINDINGS_ROUTE))
     return page
 
 
@@ -136,8 +137,9 @@ def apply_finding(
     """Queue an open finding's proposed fix in the outbox; the dispatcher delivers it."""
     with unit_of_work(engine) as session:  # committed before the answer says it is queued
         finding = _finding(service.apply_finding(session, run_id=run_id, finding_id=finding_id))
+        persons = _persons(session, [finding])
     # after the commit: on SQLite the audit writer waits for the write lock this unit held
-    audit.record(_reads(caller, [finding], APPLY_ROUTE))
+    audit.record(_reads(caller, persons, APPLY_ROUTE))
     return finding
 
 
@@ -149,7 +151,13 @@ def _finding(finding: Finding) -> FindingPublic:
     return FindingPublic.model_validate(finding, from_attributes=True)
 
 
-def _reads(caller: Caller, findings: Sequence[FindingPublic], route: str) -> list[AuditEvent]:
-    """One read entry per person on the page, in the order they first appear."""
-    persons = dict.fromkeys(f.person_id for f in findings if f.person_id is not None)
+def _persons(session: Session, findings: Sequence[FindingPublic]) -> list[int]:
+    """Every person the findings show, in the order first shown: each finding's own, and
+    those its evidence and proposal name by personal number (a duplicate's second person)."""
+    shown = [(f.person_id, [f.evidence, f.proposed_action]) for f in findings]
+    return persons_shown(session, shown)
+
+
+def _reads(caller: Caller, persons: Sequence[int], route: str) -> list[AuditEvent]:
+    """One read entry per person shown."""
     return caller.reads(persons, fields=_FINDING_FIELDS, target=router.prefix + route)

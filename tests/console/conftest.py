@@ -1,0 +1,115 @@
+"""The console's test world: the decision tests' hub (a filled store, its own mock registries,
+served over HTTP) and one headless Debian Chromium for the module, driven by Playwright.
+
+No browser is ever downloaded: Playwright drives ``/usr/bin/chromium`` (``make test``
+installs Debian's package when it is missing). Without it the browser tests skip, except
+with ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.api import create_app
+from hub.jobs.worker import JobWorker
+from hub.store.engine import make_engine
+from mocks.core.server import DEMO_AUTH, RunningRegistries, serve_app
+from tests.conftest import Population
+from tests.decisions.conftest import World
+from tests.support.registries import fast_settings
+from tests.support.store import fill_store
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "console-screenshots"
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def console_world(
+    population: Population, reference_day: date, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """A hub over a filled SQLite store with its own mocks and a job worker, for one module
+    (the decision tests' world, plus the worker that runs reconciliations)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'hub.sqlite3'}"
+    with RunningRegistries(population.dir, auth=DEMO_AUTH) as registries:
+        engine = fill_store(url, registries, reference_day)
+        settings = fast_settings(registries).model_copy(
+            update={"database_url": url, "policy_profile": "XK"}
+        )
+        worker = JobWorker(make_engine(url), settings, poll_seconds=0.2)
+        with serve_app(create_app(settings, jobs=worker)) as served:
+            yield World(served, engine, settings, registries, reference_day)
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, one for the module."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("/usr/bin/chromium is missing: `make test` installs it (apt-get)")
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=args
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def sign_in(browser: Any, url: str, key: str) -> Any:
+    """A new browser context signed in with ``key``; its page is on the landing page."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.goto(f"{url}/console/sign-in")
+    page.get_by_label("Client key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/console/sign-in" not in page.url, page.content()[:2000]
+    return page
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the whole page under var/console-screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_accessible(page: Any) -> None:
+    """axe-core (as shipped by axe-playwright-python) finds no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+    assert not bad, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in bad
+    )
+
+
+def check_page(page: Any, name: str) -> None:
+    """Screenshot the page and check its accessibility."""
+    screenshot(page, name)
+    assert_accessible(page)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
