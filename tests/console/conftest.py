@@ -8,19 +8,24 @@ with ``CI=true``, where that is a failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from hub.api import create_app
-from hub.jobs.worker import JobWorker
-from hub.store.engine import make_engine
-from mocks.core.server import DEMO_AUTH, RunningRegistries, serve_app
+from hub.settings import REGISTRY_NAMES, Settings
+from hub.sync.flows import FLOWS
+from mocks.core.server import DEMO_AUTH, RunningRegistries, free_port_base
 from tests.conftest import Population
 from tests.decisions.conftest import World
 from tests.support.registries import fast_settings
@@ -35,18 +40,62 @@ SERIOUS = ("serious", "critical")
 def console_world(
     population: Population, reference_day: date, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    """A hub over a filled SQLite store with its own mocks and a job worker, for one module
-    (the decision tests' world, plus the worker that runs reconciliations)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'hub.sqlite3'}"
+    """``hub serve`` (a process of its own: API, console, scheduler, dispatcher and job
+    worker) over a filled SQLite store with its own mocks, for one module."""
+    folder = tmp_path_factory.mktemp("console")
+    url = f"sqlite:///{folder / 'hub.sqlite3'}"
     with RunningRegistries(population.dir, auth=DEMO_AUTH) as registries:
         engine = fill_store(url, registries, reference_day)
         settings = fast_settings(registries).model_copy(
             update={"database_url": url, "policy_profile": "XK"}
         )
-        worker = JobWorker(make_engine(url), settings, poll_seconds=0.2)
-        with serve_app(create_app(settings, jobs=worker)) as served:
+        with _hub_serve(settings, registries, folder / "serve.log") as served:
             yield World(served, engine, settings, registries, reference_day)
         engine.dispose()
+
+
+@contextmanager
+def _hub_serve(settings: Settings, registries: RunningRegistries, log: Path) -> Iterator[str]:
+    """``hub serve`` on a free loopback port until the block ends; its base URL."""
+    port = free_port_base(1)
+    env = {
+        **os.environ,
+        "HUB_ENVIRONMENT": "test",
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_POLICY_PROFILE": settings.policy_profile,
+        "HUB_LOG_FORMAT": "json",
+        # the tests start what they need: no periodic ingestion or flow job meanwhile
+        "HUB_SCHEDULE__INGEST_SECONDS": "0",
+        "HUB_SCHEDULE__FLOW_SECONDS": json.dumps(dict.fromkeys(FLOWS, 0)),
+        **{f"HUB_{name.upper()}__URL": registries.url(name) for name in REGISTRY_NAMES},
+    }
+    hub = Path(sys.executable).with_name("hub")
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(hub), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"hub serve exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"hub serve did not answer: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
