@@ -5,13 +5,14 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY hub hub
 COPY mocks mocks
 COPY fixtures fixtures
 COPY contracts contracts
-# the hub's wheel and every dependency's, so the final stage installs without compilers
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# the hub's wheel and every dependency's at the versions constraints.txt pins, so the final
+# stage installs without compilers
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -7,14 +7,14 @@ PERSONS ?= 10000
 CODE   := hub mocks fixtures
 PG_CLUSTER ?= 15 main
 
-.PHONY: demo test install lint typecheck unit postgres chromium wheel-check bench clean
+.PHONY: demo test install lint typecheck unit postgres chromium wheel-check constraints bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11+ is needed (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the hub with its development tools
@@ -46,9 +46,12 @@ test: lint typecheck unit ## lint, type-check and run the whole suite
 
 wheel-check: ## pip install . in a fresh venv (dependencies from the index), then run the demo from it
 	rm -rf var/wheel-check && $(PYTHON) -m venv var/wheel-check/venv
-	var/wheel-check/venv/bin/python -m pip install --quiet .
+	var/wheel-check/venv/bin/python -m pip install --quiet -c constraints.txt .
 	rm -rf build
 	cd var/wheel-check && HUB_DATABASE_URL=sqlite:///hub.sqlite3 venv/bin/hub demo --persons 1000
+
+constraints: $(STAMP) ## rewrite constraints.txt from what .venv resolved (after a dependency changed)
+	$(BIN)/python tools/constraints.py > constraints.txt
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py --persons 100000

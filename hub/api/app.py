@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 import hub
 from hub import console
 from hub.access.ratelimit import RateLimiter
-from hub.api import decisions, health, metrics, persons, reconciliations, syncs
+from hub.api import decisions, docs, health, metrics, persons, reconciliations, syncs
 from hub.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
 from hub.audit.recorder import AuditRecorder
@@ -80,6 +80,8 @@ def create_app(
         version=hub.__version__,
         summary="Interoperability hub of the social-protection and employment registries.",
         lifespan=lifespan,
+        docs_url=None,  # hub.api.docs serves /docs from the package's assets, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -96,6 +98,7 @@ def create_app(
     app.include_router(reconciliations.router)
     app.include_router(syncs.router)
     app.include_router(decisions.router)
+    docs.install(app)  # GET /docs, Swagger UI from the installed package's assets
     metrics.install(app, engine)  # GET /metrics, outside the contract like the console
     console.install(app)  # the web console at /console, on the same services and audit
     return app

@@ -137,17 +137,35 @@ def body_too_large_response(limit: int) -> JSONResponse:
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:
+        # the framework's answer to a body it cannot decode (not UTF-8, say): one invalid input
+        # like any other, as a malformed JSON body already is
+        return problem_response(
+            422,
+            "invalid-input",
+            "send the body as JSON in UTF-8: fix it and send again",
+            invalid_fields=["body"],
+        )
     phrase = HTTPStatus(error.status_code).phrase
     slug = "content-too-large" if error.status_code == 413 else phrase.lower().replace(" ", "-")
     detail = error.detail if isinstance(error.detail, str) else phrase
-    return problem_response(error.status_code, slug, detail)
+    response = problem_response(error.status_code, slug, detail)
+    for name, value in (error.headers or {}).items():  # Allow on a 405, for one
+        response.headers[name] = value
+    return response
+
+
+def _field_of(error: Any) -> str:
+    """The invalid input's name; ``body`` for a body that is not JSON (its loc is a position)."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    return ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     # "path.personal_no" -> "personal_no": the field's name, as the hub's own errors give it
-    where = sorted({".".join(str(part) for part in e.get("loc", ())[1:]) for e in error.errors()})
-    where = [name or "body" for name in where]
+    where = sorted({_field_of(e) for e in error.errors()})
     return problem_response(
         422,
         "invalid-input",

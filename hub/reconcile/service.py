@@ -26,7 +26,7 @@ from sqlalchemy import Engine, Select, func, insert, select, update
 from sqlmodel import Session, col
 
 from hub.connectors.delivery import validate_write
-from hub.errors import HubError, InvalidInput, NotFound
+from hub.errors import Conflict, HubError, InvalidInput, NotFound
 from hub.log import get_logger, redact_personal_numbers
 from hub.reconcile.detectors import DETECTORS, FindingDraft
 from hub.reconcile.models import Finding, ReconciliationRun
@@ -83,11 +83,7 @@ def run_detectors(
     with unit_of_work(engine) as session:
         run = get_run(session, run_id=run_id)
         if run.status != "running" or run.finished_at is not None:
-            raise InvalidInput(
-                f"reconciliation run {run_id} has already run",
-                field="run_id",
-                hint="start a new run",
-            )
+            raise Conflict(f"reconciliation run {run_id} has already run", hint="start a new run")
         dry_run = run.dry_run
     steps = len(DETECTORS) + (0 if dry_run else 1)
     found: dict[str, list[FindingDraft]] = {}
@@ -249,7 +245,8 @@ def outbox_key(finding: Finding) -> str:
 def apply_finding(session: Session, *, run_id: int, finding_id: int) -> Finding:
     """Queue the finding's proposed action in the outbox and mark the finding applied.
 
-    :class:`InvalidInput` when the finding proposes nothing or is no longer open;
+    :class:`Conflict` when the finding is no longer open; :class:`InvalidInput` when it
+    proposes nothing;
     :class:`NotFound` when the run has no such finding.
     """
     finding = get_finding(session, run_id=run_id, finding_id=finding_id)
@@ -301,11 +298,10 @@ def _proposal(finding: Finding) -> dict[str, Any]:
     return proposal
 
 
-def _not_open(finding_id: int | None, status: str) -> InvalidInput:
+def _not_open(finding_id: int | None, status: str) -> Conflict:
     hint = "its action is in the outbox already: see `hub outbox list`"
-    return InvalidInput(
+    return Conflict(
         f"finding {finding_id} is {status}, not open",
-        field="finding_id",
         hint=hint if status == "applied" else "only open findings are applied",
     )
 

@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from hub.errors import InvalidInput, NotFound
+from hub.errors import Conflict, InvalidInput, NotFound
 from hub.store.types import UTCDateTime, utc_now
 from hub.store.upsert import table_of, upsert
 from hub.sync.models import MessageState, OutboxMessage
@@ -555,9 +555,8 @@ def retry(session: Session, *, message_id: int) -> OutboxMessage:
     """Send a dead message again now, with a fresh budget of attempts."""
     message = _get(session, message_id)
     if message.state != MessageState.DEAD:
-        raise InvalidInput(
+        raise Conflict(
             f"message {message_id} is {message.state}, not dead",
-            field="id",
             hint="only dead messages are retried; pending ones are already on their way",
         )
     message.state = MessageState.PENDING.value
@@ -586,9 +585,8 @@ def discard(session: Session, *, message_id: int, reason: str) -> OutboxMessage:
         )
     message = _get(session, message_id)
     if message.state not in (MessageState.PENDING, MessageState.DEAD):
-        raise InvalidInput(
-            f"message {message_id} is {message.state}; only pending or dead ones can be discarded",
-            field="id",
+        raise Conflict(
+            f"message {message_id} is {message.state}; only pending or dead ones can be discarded"
         )
     message.state = MessageState.DISCARDED.value
     message.discard_reason = reason.strip()[:300]

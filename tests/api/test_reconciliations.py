@@ -218,8 +218,8 @@ def test_applying_a_finding_queues_its_fix_once(
     assert queued.id in {m["id"] for m in outbox["items"]}
 
     again = operator.post(apply)
-    assert again.status_code == 422
-    assert _fields(again) == ["finding_id"]
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/conflict")
     assert "applied, not open" in again.json()["detail"]
 
 

@@ -284,7 +284,7 @@ def test_a_dead_message_retried_is_pending_again(hub: Hub, operator: httpx.Clien
         assert stored.state == "pending"
 
     again = operator.post(f"/v1/outbox/{message_id}/retry")
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "not dead" in again.json()["detail"]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from hub.connectors.delivery import validate_write
-from hub.errors import InvalidInput, NotFound
+from hub.errors import Conflict, InvalidInput, NotFound
 from hub.reconcile import service
 from hub.reconcile.detectors import DETECTORS, KINDS
 from hub.reconcile.detectors.base import FindingDraft
@@ -66,7 +66,7 @@ def test_progress_is_reported_per_kind_and_recorded_on_the_run(
 
 def test_a_run_runs_once(store: Engine, reference_day: date) -> None:
     run = reconcile(store, as_of=reference_day, dry_run=True)
-    with pytest.raises(InvalidInput, match="already run"):
+    with pytest.raises(Conflict, match="already run"):
         service.run_detectors(store, run.id or 0, as_of=reference_day)
     with pytest.raises(NotFound):
         service.run_detectors(store, 999, as_of=reference_day)
@@ -157,7 +157,7 @@ def test_applying_a_finding_queues_exactly_one_message(
     assert message.idempotency_key == applied.outbox_key
     assert (message.target_registry, message.operation) == (action["target"], action["operation"])
     assert message.payload == action["payload"]
-    with unit_of_work(store) as session, pytest.raises(InvalidInput, match="applied"):
+    with unit_of_work(store) as session, pytest.raises(Conflict, match="applied"):
         service.apply_finding(session, run_id=run.id or 0, finding_id=finding.id or 0)
     assert len(_outbox(store)) == len(before) + 1
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.params import Day
+
 Reason = Field(min_length=3, max_length=500, description="why, in the decider's words")
 
 
@@ -15,8 +17,8 @@ class ConfirmRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    starts_on: date = Field(description="first day without benefit; after the last refusal")
-    ends_on: date | None = Field(
+    starts_on: Day = Field(description="first day without benefit; after the last refusal")
+    ends_on: Day | None = Field(
         None,
         description="last day without benefit, within the profile's bounds; default: the "
         "proposed length; leave out where the law sets the length",
@@ -46,7 +48,7 @@ class AppealRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     grounds: str = Field(min_length=3, max_length=500)
-    lodged_on: date = Field(description="the day the person lodged it")
+    lodged_on: Day = Field(description="the day the person lodged it")
 
 
 class AppealDecisionRequest(BaseModel):

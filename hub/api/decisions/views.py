@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -32,7 +32,7 @@ from hub.api.decisions.models import (
     SuspensionPublic,
 )
 from hub.api.deps import SessionDep, SettingsDep
-from hub.api.params import id_path
+from hub.api.params import id_path, limit_query, offset_query, personal_no_path
 from hub.api.problems import error_responses
 from hub.api.security import Caller, require, require_one_of
 from hub.audit import service as audit
@@ -60,8 +60,8 @@ AppealBody = Annotated[Caller, Depends(require("appeal:decide"))]
 Appellant = Annotated[Caller, Depends(require_one_of("suspension:decide", "appeal:decide"))]
 SuspensionId = Annotated[int, id_path("the suspension's id, from GET /v1/suspension-proposals")]
 AppealId = Annotated[int, id_path("the appeal's id")]
-_READ = error_responses(401, 403, 404, 422, 429)
-_WRITE = error_responses(401, 403, 404, 409, 422, 429)
+_READ = error_responses(401, 403, 404, 422, 429, 503)
+_WRITE = error_responses(401, 403, 404, 409, 413, 422, 429, 503)
 _FIELDS = ("suspension", "evidence", "refusals", "appeals")
 
 
@@ -69,8 +69,8 @@ _FIELDS = ("suspension", "evidence", "refusals", "appeals")
 def list_proposals(
     session: SessionDep,
     caller: Csw,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, limit_query(le=200)] = 50,
+    offset: Annotated[int, offset_query()] = 0,
 ) -> SuspensionPage:
     """Open proposals (proposed or on hold) of my offices, oldest first, with their evidence."""
     rows, total = service.open_proposals(session, caller.offices, limit=limit, offset=offset)
@@ -161,7 +161,7 @@ def lodge_appeal(
 def pending_appeals(
     session: SessionDep,
     caller: AppealBody,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, limit_query(le=200)] = 50,
 ) -> AppealPage:
     """Suspensions with a pending appeal, oldest appeal first."""
     rows = list(
@@ -204,15 +204,13 @@ def decide_appeal(
     tags=["persons"],
 )
 def refusal_history(
-    personal_no_path: Annotated[
-        str, Path(alias="personal_no", description="the 10-digit personal number")
-    ],
+    number_in_path: Annotated[str, personal_no_path(alias="personal_no")],
     session: SessionDep,
     settings: SettingsDep,
     caller: Csw,
 ) -> RefusalHistory:
     """A person of my municipalities: every refused offer, its reason and whether justified."""
-    number = _checked(personal_no_path)
+    number = _checked(number_in_path)
     person_id = _person_of_offices(session, number, caller.offices)
     profile = load_profile(settings.policy_profile)
     rows = session.execute(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.params import Day
+from hub.reconcile.detectors import KINDS
 
 
 class ReconciliationRequest(BaseModel):
@@ -13,8 +16,10 @@ class ReconciliationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dry_run: bool = Field(False, description="count the findings without storing them")
-    as_of: date | None = Field(None, description="compare as on this day; default today")
+    dry_run: bool = Field(False, strict=True, description="count the findings without storing them")
+    as_of: Day | None = Field(
+        None, description="compare as on this day (1990 to 2099); default today"
+    )
 
 
 class ReconciliationRunPublic(BaseModel):
@@ -34,7 +39,7 @@ class FindingPublic(BaseModel):
     """An inconsistency between registries: its evidence and the fix it proposes."""
 
     id: int
-    kind: str
+    kind: str = Field(json_schema_extra={"enum": list(KINDS)})
     subject_key: str = Field(description="what it is about: a case, a certificate, ...")
     person_id: int | None
     evidence: dict[str, Any] = Field(description="what each registry states, with when")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlmodel import Session
 
 from hub.api.deps import AuditDep, EngineDep, SessionDep
-from hub.api.params import id_path
+from hub.api.params import id_path, limit_query, offset_query
 from hub.api.problems import error_responses
 from hub.api.reconciliations.models import (
     FindingPublic,
@@ -57,7 +57,7 @@ _STARTED: dict[int | str, dict[str, Any]] = {
     "",
     status_code=202,
     response_model=ReconciliationRunPublic,
-    responses={**_STARTED, **error_responses(401, 403, 422, 429)},
+    responses={**_STARTED, **error_responses(401, 403, 413, 422, 429, 503)},
 )
 def start_reconciliation(
     engine: EngineDep,
@@ -93,7 +93,7 @@ def start_reconciliation(
 @router.get(
     RUN_ROUTE,
     response_model=ReconciliationRunPublic,
-    responses=error_responses(401, 403, 404, 422, 429),
+    responses=error_responses(401, 403, 404, 422, 429, 503),
 )
 def get_run(run_id: RunId, session: SessionDep, _caller: Reconciler) -> ReconciliationRunPublic:
     """One run: its status, progress in percent and findings counted per kind."""
@@ -111,10 +111,11 @@ def list_findings(
     audit: AuditDep,
     caller: Reconciler,
     kind: Annotated[
-        str | None, Query(description=f"only this kind: {', '.join(KINDS)}", max_length=40)
+        str | None,
+        Query(description="only findings of this kind", json_schema_extra={"enum": list(KINDS)}),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, limit_query()] = 50,
+    offset: Annotated[int, offset_query()] = 0,
 ) -> FindingsPage:
     """A page of a run's findings in the order found, and the total; each person is audited."""
     found = service.list_findings(session, run_id=run_id, kind=kind, limit=limit, offset=offset)
@@ -129,12 +130,13 @@ def list_findings(
 @router.post(
     APPLY_ROUTE,
     response_model=FindingPublic,
-    responses=error_responses(401, 403, 404, 422, 429, 503),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
 )
 def apply_finding(
     run_id: RunId, finding_id: FindingId, engine: EngineDep, audit: AuditDep, caller: Reconciler
 ) -> FindingPublic:
-    """Queue an open finding's proposed fix in the outbox; the dispatcher delivers it."""
+    """Queue an open finding's proposed fix in the outbox; the dispatcher delivers it (409 if
+    the finding is no longer open, 422 if it proposes nothing)."""
     with unit_of_work(engine) as session:  # committed before the answer says it is queued
         finding = _finding(service.apply_finding(session, run_id=run_id, finding_id=finding_id))
         persons = _persons(session, [finding])

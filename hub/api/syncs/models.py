@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.params import Day
 from hub.sync.flows import FlowName
 from hub.sync.models import MessageState
 
@@ -20,8 +21,10 @@ class SyncRunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = Field(None, description="decide as on this day; default today")
-    ingest: bool = Field(True, description="ingest the flow's sources before deciding")
+    as_of: Day | None = Field(
+        None, description="decide as on this day (1990 to 2099); default today"
+    )
+    ingest: bool = Field(True, strict=True, description="ingest the flow's sources before deciding")
 
 
 class SyncStarted(BaseModel):
@@ -63,7 +66,7 @@ class SyncRunPublic(BaseModel):
     """One run of one flow: what it considered, decided, queued, and how delivery went."""
 
     id: int
-    flow: str
+    flow: FlowName
     as_of: date = Field(description="the day the decisions were taken for")
     started_at: datetime
     finished_at: datetime | None

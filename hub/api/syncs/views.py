@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from starlette.responses import JSONResponse
 
 from hub.api.deps import EngineDep, SessionDep
-from hub.api.params import id_path
+from hub.api.params import id_path, limit_query
 from hub.api.problems import error_responses, problem_response
 from hub.api.security import Caller, require
 from hub.api.syncs.models import (
@@ -43,18 +43,24 @@ router = APIRouter(prefix="/v1")
 log = get_logger("api")
 
 Operator = Annotated[Caller, Depends(require("sync:operate"))]
-Flow = Annotated[str, Path(description=f"one of {', '.join(FLOWS)}", max_length=32)]
+Flow = Annotated[
+    str,
+    Path(description="the flow to run", max_length=32, json_schema_extra={"enum": list(FLOWS)}),
+]
 MessageId = Annotated[int, id_path("the message's id, from GET /v1/outbox")]
 JobId = Annotated[int, id_path("the job's id, from GET /v1/jobs or a 202 answer")]
 
 
 @router.get(
-    "/syncs", tags=["syncs"], response_model=SyncRuns, responses=error_responses(401, 403, 422, 429)
+    "/syncs",
+    tags=["syncs"],
+    response_model=SyncRuns,
+    responses=error_responses(401, 403, 422, 429, 503),
 )
 def list_syncs(
     session: SessionDep,
     _caller: Operator,
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    limit: Annotated[int, limit_query()] = 20,
 ) -> SyncRuns:
     """The latest flow runs with their counts and duration, and the flows queued or running."""
     active = jobs.recent(session, limit=500, states=ACTIVE_STATES)
@@ -72,7 +78,7 @@ def list_syncs(
     status_code=202,
     tags=["syncs"],
     response_model=SyncStarted,
-    responses=error_responses(401, 403, 404, 409, 422, 429),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
 )
 def start_sync(
     flow: Flow,
@@ -112,12 +118,15 @@ def start_sync(
 
 
 @router.get(
-    "/jobs", tags=["jobs"], response_model=JobPage, responses=error_responses(401, 403, 422, 429)
+    "/jobs",
+    tags=["jobs"],
+    response_model=JobPage,
+    responses=error_responses(401, 403, 422, 429, 503),
 )
 def list_jobs(
     session: SessionDep,
     _caller: Operator,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, limit_query()] = 50,
 ) -> JobPage:
     """The latest jobs (ingestions, flow runs, reconciliations), newest first."""
     return JobPage(
@@ -130,7 +139,7 @@ def list_jobs(
     "/jobs/{job_id}",
     tags=["jobs"],
     response_model=JobPublic,
-    responses=error_responses(401, 403, 404, 422, 429),
+    responses=error_responses(401, 403, 404, 422, 429, 503),
 )
 def get_job(job_id: JobId, session: SessionDep, _caller: Operator) -> JobPublic:
     """One job: its state, progress, counts and error."""
@@ -141,13 +150,13 @@ def get_job(job_id: JobId, session: SessionDep, _caller: Operator) -> JobPublic:
     "/outbox",
     tags=["outbox"],
     response_model=OutboxPage,
-    responses=error_responses(401, 403, 422, 429),
+    responses=error_responses(401, 403, 422, 429, 503),
 )
 def list_outbox(
     session: SessionDep,
     _caller: Operator,
     state: Annotated[MessageState | None, Query(description="only messages in this state")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, limit_query()] = 50,
 ) -> OutboxPage:
     """Messages, newest first, without their payload; with the count of every state."""
     totals = outbox.counts(session)
@@ -161,12 +170,12 @@ def list_outbox(
     "/outbox/{message_id}/retry",
     tags=["outbox"],
     response_model=OutboxMessagePublic,
-    responses=error_responses(401, 403, 404, 422, 429),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
 )
 def retry_message(
     message_id: MessageId, engine: EngineDep, caller: Operator
 ) -> OutboxMessagePublic:
-    """Send a dead message again now, with a fresh budget of attempts (422 if not dead)."""
+    """Send a dead message again now, with a fresh budget of attempts (409 if not dead)."""
     with unit_of_work(engine) as session:  # committed before the answer says it is pending
         message = _message(outbox.retry(session, message_id=message_id))
     log.info("outbox_retried", message_id=message_id, client=caller.client)
