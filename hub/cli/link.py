@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from hub.audit.service import audit_cli_read
 from hub.cli.errors import EXIT_FAILED, EXIT_STORE, EXIT_USAGE
 from hub.cli.progress import progress
 from hub.errors import HubError
@@ -60,6 +61,14 @@ def link(
     try:
         with progress("linking rows") as update, unit_of_work(engine) as session:
             report = link_file(session, source=file, out=out, settings=settings, on_progress=update)
+            # the file names persons by their personal number: each is audited with it
+            audit_cli_read(
+                session,
+                report.persons_written,
+                purpose="link",
+                target="hub link",
+                fields=("personal_no", "score"),
+            )
     except HubError as exc:
         errors.print(f"[red]cannot link:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc

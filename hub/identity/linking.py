@@ -40,6 +40,8 @@ class LinkReport:
     warnings: list[str] = field(default_factory=list)
     thresholds: Thresholds | None = None
     weights: Mapping[str, dict[str, float]] = field(default_factory=dict)
+    persons_written: tuple[int, ...] = ()
+    """The persons whose personal number the output file names (link and review rows)."""
 
 
 def link_file(
@@ -80,6 +82,11 @@ def link_file(
         warnings=[row.warning for row in external.rows if row.warning],
         thresholds=matcher.thresholds,
         weights=describe(matcher.model),
+        persons_written=tuple(
+            by_number[r.personal_no].person_id
+            for r in results
+            if r.personal_no is not None and r.personal_no in by_number
+        ),
     )
     log.info(
         "external list linked",

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
+from sqlmodel import col
 from typer.testing import CliRunner
 
 from fixtures.noise import (
@@ -20,9 +22,12 @@ from fixtures.noise import (
     apply_variant,
 )
 from fixtures.transliteration import cyrillic_to_serbian
+from hub.audit.models import AuditEntry
+from hub.canonical import PersonIdentifier
+from hub.canonical.persons import PERSONAL_NO_SCHEME
 from hub.cli.main import app
 from hub.mappings.codelists import load_codelists
-from hub.store.engine import make_engine
+from hub.store.engine import make_engine, unit_of_work
 from hub.store.migrate import upgrade
 from tests.identity.support import load_population, read_jsonl
 
@@ -221,3 +226,43 @@ def test_a_header_without_required_columns_is_refused(tmp_path: Path, database: 
     assert result.exit_code == 2
     assert "lacks birth_date, municipality" in result.output
     assert rows == {}
+
+
+def test_every_person_the_result_file_names_is_audited(
+    tmp_path: Path, database: str, people: list[dict[str, Any]]
+) -> None:
+    named = people[20:23]
+    content = "\n".join([HEADER, *(_line(p) for p in named), "Zamir,Qwertyuiop,1977-07-07,01,"])
+    engine = make_engine(database)
+    before = _link_reads(engine)
+    result, rows = _run(tmp_path, database, (content + "\n").encode())
+    assert result.exit_code == 0, result.output
+    written = {row["personal_no"] for row in rows.values() if row["personal_no"]}
+    assert written == {p["personal_no"] for p in named}
+    after = _link_reads(engine)
+    audited = after[len(before) :]
+    with unit_of_work(engine) as session:
+        numbers = dict(
+            session.execute(
+                select(col(PersonIdentifier.person_id), col(PersonIdentifier.value)).where(
+                    col(PersonIdentifier.scheme) == PERSONAL_NO_SCHEME
+                )
+            ).all()
+        )
+    assert sorted(numbers[entry.person_id] for entry in audited) == sorted(written)
+    assert {(e.actor, e.purpose, e.target) for e in audited} == {("cli", "link", "hub link")}
+    engine.dispose()
+
+
+def _link_reads(engine: Engine) -> list[AuditEntry]:
+    with unit_of_work(engine) as session:
+        entries = list(
+            session.execute(
+                select(AuditEntry)
+                .where(col(AuditEntry.purpose) == "link")
+                .order_by(col(AuditEntry.id))
+            ).scalars()
+        )
+        for entry in entries:
+            session.expunge(entry)
+        return entries
