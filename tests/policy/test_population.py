@@ -1,4 +1,5 @@
-"""The shipped profiles suspend exactly the persons the fixture manifest expects."""
+"""The shipped profiles propose exactly the persons the fixture manifest expects: the
+category II beneficiaries whose refusals reach the count (profile.eligible_categories)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,26 @@ def test_suspensions_match_the_manifest(population: Population, code: str) -> No
                 RefusalEvent(line["offer_id"], refused_on, line["refusal_reason_code"])
             )
     as_of = date.fromisoformat(population.manifest["reference_date"])
-    decisions = decide_all(profile=load_profile(code), refusals_by_person=by_person, as_of=as_of)
-    suspended = {number for number, person in numbers.items() if person in decisions}
+    profile = load_profile(code)
+    decisions = decide_all(profile=profile, refusals_by_person=by_person, as_of=as_of)
+    eligible = _beneficiaries(population, profile.eligible_categories)
+    suspended = {
+        number for number, person in numbers.items() if person in decisions and number in eligible
+    }
+    refusers_not_eligible = {n for n, p in numbers.items() if p in decisions} - eligible
+    if profile.max_unjustified_refusals <= 2:  # category I refusers are planted with 2
+        assert refusers_not_eligible, "the population plants refusers of category I too"
     expected = set(population.manifest["expected"]["suspensions"][code])
     assert expected
     assert suspended == expected
+
+
+def _beneficiaries(population: Population, categories: tuple[str, ...]) -> set[str]:
+    """Applicants and members of active SAS cases of these categories."""
+    found: set[str] = set()
+    with (population.dir / "sas" / "beneficiaries.jsonl").open(encoding="utf-8") as lines:
+        for case in map(json.loads, lines):
+            if case["status"] == "active" and case["category"] in categories:
+                found.add(case["personal_no"])
+                found.update(m["personal_no"] for m in case["family_members"])
+    return found
