@@ -1,4 +1,4 @@
-"""API clients: a name, scopes (purposes), and only the hash of their key."""
+"""API clients: a name, scopes (purposes), and only the digest of their key."""
 
 from __future__ import annotations
 
@@ -19,8 +19,17 @@ class ApiClient(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, unique=True)
     key_prefix: str = Field(max_length=12, index=True, description="shown to operators, not secret")
-    key_hash: str = Field(
-        max_length=128, description="hash of the key; the key itself is never stored"
+    key_digest: str | None = Field(
+        default=None,
+        max_length=64,
+        unique=True,
+        index=True,
+        description="SHA-256 of the key, how a request finds its client; the key is never stored",
+    )
+    key_hash: str | None = Field(
+        default=None,
+        max_length=128,
+        description="PBKDF2 hash of a key issued before migration 0008, until its first use",
     )
     scopes: list[str] = Field(default_factory=list, sa_type=JSON)
     offices: list[str] = Field(

@@ -6,21 +6,26 @@ owns the unit of work.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import weakref
 from collections.abc import Sequence
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Engine, Table, and_, bindparam, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from hub.access import keys
-from hub.access.cache import DEFAULT_CACHE, VerifiedKeyCache
 from hub.access.errors import Forbidden, Unauthenticated
 from hub.access.models import ActiveClient, ApiClient
 from hub.access.scopes import OFFICE_BOUND, SCOPES, Scope, is_scope
 from hub.errors import InvalidInput, NotFound
-from hub.store.prepared import Reader, Row
+from hub.log import get_logger
+from hub.store.engine import unit_of_work
+from hub.store.prepared import Reader, Reads, Row
 from hub.store.types import utc_now
+
+log = get_logger("access")
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _OFFICE = re.compile(r"CSW-[0-9]{2}")
@@ -62,7 +67,7 @@ def add_client(
     client = ApiClient(
         name=name,
         key_prefix=keys.key_prefix(key),
-        key_hash=keys.hash_key(key),
+        key_digest=keys.digest(key),
         scopes=sorted(set(scopes)),
         offices=sorted(set(offices)),
         rate_limit_per_minute=rate_limit_per_minute,
@@ -99,33 +104,42 @@ def revoke_client(session: Session, *, name: str) -> ApiClient:
 
 
 def authenticate(
-    reader: Reader,
-    *,
-    authorization_header: str | None,
-    cache: VerifiedKeyCache = DEFAULT_CACHE,
+    reader: Reader, *, authorization_header: str | None, engine: Engine | None = None
 ) -> ActiveClient:
     """The active client whose key is in ``Authorization: Bearer KEY``, or :class:`Unauthenticated`.
 
-    The client is found by its key prefix (indexed) and the key verified against
-    its PBKDF2 hash; a verified key is cached (see :mod:`hub.access.cache`), but
-    revocation is checked on every call, by one read of the client's row.
+    One indexed read by the key's digest (:mod:`hub.access.keys`), the same whatever the
+    key: a wrong key, a known prefix with a wrong rest, or a revoked key cost what a right
+    one costs. For synchronous callers (the CLI, the console's sign-in); the API awaits
+    :func:`authenticate_async`. A key issued before migration 0008 is verified here by
+    PBKDF2, and its digest stored when ``engine`` is given (:func:`_upgrade_legacy`).
     """
     key = _bearer_key(authorization_header)
-    fingerprint = keys.fingerprint(key)
-    hit = cache.get(fingerprint)
-    if hit is not None:
-        row = reader.one(_CLIENT_BY_ID, client_id=hit.client_id)
-        if row is not None and row["key_hash"] == hit.key_hash:
-            return _active(row)
-        cache.discard(fingerprint)
-    for row in reader.all(_CLIENTS_BY_PREFIX, prefix=keys.key_prefix(key)):
-        if keys.verify_key(key, row["key_hash"]):
-            active = _active(row)
-            cache.put(fingerprint, client_id=active.id, key_hash=row["key_hash"])
-            return active
-    raise Unauthenticated(
-        "the API key is not valid", reason="unknown", hint="check the key, or ask for a new one"
-    )
+    rows = reader.all(_CLIENTS_BY_KEY, **_lookup(key))
+    found = _resolve(rows, key)
+    if isinstance(found, ActiveClient):
+        return found
+    return _upgrade_legacy(engine, key, found)
+
+
+async def authenticate_async(
+    reads: Reads, *, authorization_header: str | None, engine: Engine
+) -> ActiveClient:
+    """:func:`authenticate` for code on the event loop: one awaited indexed read.
+
+    A key issued before migration 0008 (no digest yet) is verified by PBKDF2 in a worker
+    thread, one such verification at a time per process, and upgraded to a digest, so that
+    the key never costs it again; the loop never runs PBKDF2.
+    """
+    key = _bearer_key(authorization_header)
+    rows = await reads.all(_CLIENTS_BY_KEY, **_lookup(key))
+    found = _resolve(rows, key)
+    if isinstance(found, ActiveClient):
+        return found
+    from anyio import to_thread  # here: the CLI imports this module and never gets here
+
+    async with _legacy_lock():
+        return await to_thread.run_sync(_upgrade_legacy, engine, key, found)
 
 
 def require_scope(client: ActiveClient, scope: Scope) -> None:
@@ -176,14 +190,78 @@ _CLIENT: Table = ApiClient.__table__  # type: ignore[attr-defined]
 _GRANT = (
     _CLIENT.c.id,
     _CLIENT.c.name,
-    _CLIENT.c.key_hash,
     _CLIENT.c.scopes,
     _CLIENT.c.rate_limit_per_minute,
     _CLIENT.c.offices,
     _CLIENT.c.revoked_at,
+    _CLIENT.c.key_digest,
+    _CLIENT.c.key_hash,
 )
-_CLIENT_BY_ID = core_select(*_GRANT).where(_CLIENT.c.id == bindparam("client_id"))
-_CLIENTS_BY_PREFIX = core_select(*_GRANT).where(_CLIENT.c.key_prefix == bindparam("prefix"))
+_CLIENTS_BY_KEY = core_select(*_GRANT).where(
+    or_(
+        _CLIENT.c.key_digest == bindparam("digest"),
+        and_(  # keys issued before migration 0008, until their first use
+            _CLIENT.c.key_digest.is_(None),
+            _CLIENT.c.key_prefix == bindparam("prefix"),
+            _CLIENT.c.revoked_at.is_(None),
+        ),
+    )
+)
+"""The client of a key's digest (unique), and any not yet upgraded client of its prefix."""
+_UPGRADE = (
+    update(_CLIENT)
+    .where(_CLIENT.c.id == bindparam("client_id"), _CLIENT.c.key_digest.is_(None))
+    .values(key_digest=bindparam("digest"), key_hash=None)
+)
+_LEGACY_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _lookup(key: str) -> dict[str, str]:
+    return {"digest": keys.digest(key), "prefix": keys.key_prefix(key)}
+
+
+def _resolve(rows: Sequence[Row], key: str) -> ActiveClient | list[Row]:
+    """The client whose digest is the key's (refused if revoked), else the clients whose
+    key is still a PBKDF2 hash and shares the key's prefix (none: the key is unknown)."""
+    key_digest = keys.digest(key)
+    for row in rows:
+        if keys.same_digest(key_digest, row["key_digest"]):
+            return _active(row)
+    legacy = [row for row in rows if row["key_digest"] is None and row["key_hash"]]
+    if not legacy:
+        raise _unknown()
+    return legacy
+
+
+def _upgrade_legacy(engine: Engine | None, key: str, candidates: Sequence[Row]) -> ActiveClient:
+    """Verify ``key`` against the PBKDF2 hashes of ``candidates`` (tens of milliseconds) and,
+    with ``engine``, store the key's digest in place of the hash: once only per client."""
+    for row in candidates:
+        if keys.verify_legacy(key, row["key_hash"]):
+            if engine is not None:
+                with unit_of_work(engine) as session:
+                    session.execute(_UPGRADE, {"client_id": row["id"], "digest": keys.digest(key)})
+                log.info("api_key_upgraded", client=row["name"])
+            return _active(row)
+    raise _unknown()
+
+
+def _legacy_lock() -> asyncio.Lock:
+    """One PBKDF2 verification at a time per event loop: unknown keys sharing a prefix of a
+    client not yet upgraded cannot take more than one worker thread."""
+    loop = asyncio.get_running_loop()
+    lock = _LEGACY_LOCKS.get(loop)
+    if lock is None:
+        lock = _LEGACY_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
+def _unknown() -> Unauthenticated:
+    return Unauthenticated(
+        "the API key is not valid", reason="unknown", hint="check the key, or ask for a new one"
+    )
 
 
 def _by_name(session: Session, name: str) -> ApiClient | None:

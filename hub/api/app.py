@@ -23,7 +23,7 @@ from hub.audit.recorder import AuditRecorder
 from hub.jobs.worker import JobWorker
 from hub.settings import Settings
 from hub.store.engine import make_engine, normalise_url
-from hub.store.prepared import LoopConnection
+from hub.store.prepared import LoopConnection, loop_reads
 from hub.sync.scheduler import HubScheduler
 
 API_THREADS = 16
@@ -54,6 +54,7 @@ def create_app(
     audit_engine = _engine(settings, pool_size=2, max_overflow=4)
     audit = AuditRecorder(audit_engine, lock_wait=settings.audit_lock_wait_seconds)
     reads = LoopConnection(engine)
+    async_reads = loop_reads(engine, reads)  # PostgreSQL: the asynchronous driver
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +72,8 @@ def create_app(
                 await run_in_threadpool(jobs.stop)  # the running job finishes first
             if scheduler is not None:
                 await run_in_threadpool(scheduler.shutdown)  # lets running jobs finish
+            await async_reads.aclose()
+            await audit.aclose()
             reads.close()
             audit_engine.dispose()
             engine.dispose()
@@ -88,6 +91,7 @@ def create_app(
     app.state.scheduler = scheduler
     app.state.audit = audit
     app.state.reads = reads
+    app.state.async_reads = async_reads
     app.state.rate_limiter = RateLimiter()
     install_problem_handlers(app)
     # the last added runs first: the request id and access log wrap the body limit

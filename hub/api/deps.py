@@ -1,5 +1,6 @@
-"""Typed dependencies the routes declare: the engine, a session, the loop's reads, the
-scheduler, the audit recorder, the settings.
+"""Typed dependencies the routes declare: the engine, a session, the loop's reads
+(awaited, :class:`~hub.store.prepared.Reads`), the scheduler, the audit recorder, the
+settings.
 
 The ones that only read ``app.state`` are ``async``: FastAPI runs a sync dependency in
 a worker thread, a hop that costs more than the lookup itself.
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from hub.audit.recorder import AuditRecorder
 from hub.settings import Settings
 from hub.store.engine import unit_of_work
-from hub.store.prepared import LoopConnection
+from hub.store.prepared import Reads
 from hub.sync.scheduler import HubScheduler
 
 
@@ -37,8 +38,8 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
-async def _reads(request: Request) -> LoopConnection:
-    reads: LoopConnection = request.app.state.reads
+async def _reads(request: Request) -> Reads:
+    reads: Reads = request.app.state.async_reads
     return reads
 
 
@@ -56,7 +57,7 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 """Committed when the route returns, before the response is sent."""
-ReadsDep = Annotated[LoopConnection, Depends(_reads)]
-"""The event loop's connection, for reads in a synchronous section of an ``async`` route."""
+ReadsDep = Annotated[Reads, Depends(_reads)]
+"""The event loop's reads, one awaited statement each, for ``async`` routes."""
 SchedulerDep = Annotated[HubScheduler | None, Depends(_scheduler)]
 AuditDep = Annotated[AuditRecorder, Depends(_audit)]

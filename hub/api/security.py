@@ -2,15 +2,18 @@
 registered clients, the client's rate limit spent, and the route's scope required.
 
 A route declares its purpose once:
-``caller: Annotated[Caller, Depends(require("sa-status:read"))]``.
-Failures are :mod:`hub.access.errors`, answered as 401, 403 and 429 by :mod:`hub.api.problems`.
+``caller: Annotated[Caller, Depends(require("sa-status:read"))]``; the consumer reads,
+the hub's hottest routes, call ``await authorize(request, "sa-status:read")`` first thing
+instead, and declare ``openapi_extra=BEARER_SECURITY`` (the same contract, without
+FastAPI's dependency solving). Failures are :mod:`hub.access.errors`, answered as 401,
+403 and 429 by :mod:`hub.api.problems`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,7 +24,6 @@ from hub.access.scopes import Scope
 from hub.api.middleware import identify_client
 from hub.api.request_id import current_request_id
 from hub.audit.service import AuditEvent
-from hub.store.prepared import LoopConnection
 
 BEARER = HTTPBearer(auto_error=False, description="an API key from `hub clients add`")
 """Documents the scheme in OpenAPI; the header itself is checked by :func:`require`."""
@@ -60,8 +62,8 @@ class Caller:
 def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:
     """A dependency admitting only active clients registered for ``scope``, within their rate.
 
-    It runs on the event loop: one indexed read by primary key (the key's hash is
-    verified once, then cached), cheaper than a hand-off to a worker thread.
+    It runs on the event loop: one indexed read by the key's digest, awaited (on
+    PostgreSQL the loop serves other requests meanwhile; see :mod:`hub.store.prepared`).
     """
 
     return require_one_of(scope)
@@ -72,22 +74,34 @@ def require_one_of(*scopes: Scope) -> Callable[..., Awaitable[Caller]]:
     of ``scopes`` it holds."""
 
     async def dependency(request: Request, _bearer: _BearerDoc) -> Caller:
-        reads: LoopConnection = request.app.state.reads
-        with reads.reading() as reader:
-            client = access.authenticate(
-                reader, authorization_header=request.headers.get("authorization")
-            )
-        identify_client(client.name)  # the access log and metrics name it, 403/429 included
-        limiter: RateLimiter = request.app.state.rate_limiter
-        limiter.check(client)
-        scope = next((held for held in scopes if held in client.scopes), scopes[0])
-        access.require_scope(client, scope)
-        return Caller(
-            client=client.name,
-            purpose=scope,
-            request_id=current_request_id(),
-            offices=client.offices,
-            scopes=client.scopes,
-        )
+        return await authorize(request, *scopes)
 
     return dependency
+
+
+BEARER_SECURITY: dict[str, Any] = {"security": [{BEARER.scheme_name: []}]}
+"""``openapi_extra`` of a route that calls :func:`authorize` itself: documented as a route
+with ``Depends(require(...))`` is."""
+
+
+async def authorize(request: Request, *scopes: Scope) -> Caller:
+    """What :func:`require_one_of`'s dependency does, for a route that calls it first thing
+    instead (the consumer reads: as a dependency, FastAPI's solving of it costs more than
+    the authentication; such a route declares :data:`BEARER_SECURITY`)."""
+    state = request.app.state
+    client = await access.authenticate_async(
+        state.async_reads, authorization_header=request.headers.get("authorization"),
+        engine=state.engine,
+    )  # fmt: skip
+    identify_client(client.name)  # the access log and metrics name it, 403/429 included
+    limiter: RateLimiter = state.rate_limiter
+    limiter.check(client)
+    scope = next((held for held in scopes if held in client.scopes), scopes[0])
+    access.require_scope(client, scope)
+    return Caller(
+        client=client.name,
+        purpose=scope,
+        request_id=current_request_id(),
+        offices=client.offices,
+        scopes=client.scopes,
+    )

@@ -6,7 +6,6 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.access import keys, service
-from hub.access.cache import VerifiedKeyCache
 from hub.access.errors import Unauthenticated
 from hub.cli.main import app
 from hub.store.engine import make_engine
@@ -41,9 +40,7 @@ def test_add_prints_the_key_as_the_last_line_list_shows_no_secret_revoke_stops_i
     engine = make_engine(env["HUB_DATABASE_URL"])
     reads = LoopConnection(engine)
     with reads.reading() as reader:
-        client = service.authenticate(
-            reader, authorization_header=f"Bearer {key}", cache=VerifiedKeyCache()
-        )
+        client = service.authenticate(reader, authorization_header=f"Bearer {key}")
         assert client.rate_limit_per_minute == 120
 
     listing = runner.invoke(app, ["clients", "list"], env=env)
@@ -58,7 +55,7 @@ def test_add_prints_the_key_as_the_last_line_list_shows_no_secret_revoke_stops_i
     assert revoked.exit_code == 0, revoked.output
     assert "revoked" in revoked.stdout
     with reads.reading() as reader, pytest.raises(Unauthenticated):
-        service.authenticate(reader, authorization_header=f"Bearer {key}", cache=VerifiedKeyCache())
+        service.authenticate(reader, authorization_header=f"Bearer {key}")
     reads.close()
     engine.dispose()
 

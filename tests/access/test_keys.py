@@ -1,6 +1,8 @@
-"""API keys: recognisable, random, and stored only as a salted hash."""
+"""API keys: recognisable, random, and stored only as a digest."""
 
 from __future__ import annotations
+
+import hashlib
 
 from hub.access import keys
 
@@ -14,30 +16,32 @@ def test_a_key_is_recognisable_random_and_long() -> None:
     assert keys.key_prefix(first) == first[:12]
 
 
-def test_the_hash_names_its_algorithm_and_salt_and_verifies_only_its_key() -> None:
+def test_the_digest_is_the_sha256_of_the_key_and_matches_only_its_key() -> None:
     key = keys.generate_key()
-    stored = keys.hash_key(key)
-    algorithm, iterations, salt, digest = stored.split("$")
-    assert len(salt) == 22
-    assert len(digest) == 43
-    assert (algorithm, int(iterations)) == ("pbkdf2_sha256", keys.ITERATIONS)
+    stored = keys.digest(key)
+    assert stored == hashlib.sha256(key.encode()).hexdigest()
+    assert len(stored) == keys.DIGEST_LENGTH
     assert key[4:] not in stored
-    assert len(stored) <= 128
-    assert keys.verify_key(key, stored)
-    assert not keys.verify_key(key + "x", stored)
-    assert not keys.verify_key(keys.generate_key(), stored)
+    assert keys.same_digest(keys.digest(key), stored)
+    assert not keys.same_digest(keys.digest(key + "x"), stored)
+    assert not keys.same_digest(keys.digest(keys.generate_key()), stored)
+    assert not keys.same_digest(keys.digest(key), None)
 
 
-def test_the_same_key_hashes_differently_each_time() -> None:
+def test_a_hash_stored_before_the_digest_still_verifies_only_its_key() -> None:
     key = keys.generate_key()
-    assert keys.hash_key(key) != keys.hash_key(key)
+    stored = keys.legacy_hash(key, iterations=1000)
+    algorithm, iterations, salt, derived = stored.split("$")
+    assert (algorithm, int(iterations), len(salt), len(derived)) == ("pbkdf2_sha256", 1000, 22, 43)
+    assert keys.verify_legacy(key, stored)
+    assert not keys.verify_legacy(key + "x", stored)
+    assert not keys.verify_legacy(keys.generate_key(), stored)
 
 
-def test_an_unparsable_stored_hash_verifies_nothing() -> None:
+def test_an_unparsable_legacy_hash_verifies_nothing() -> None:
     key = keys.generate_key()
-    assert not keys.verify_key(key, "")
-    assert not keys.verify_key(key, "md5$1$abc$def")
-    assert not keys.verify_key(key, "pbkdf2_sha256$many$abc$def")
+    for stored in (None, "", "md5$1$abc$def", "pbkdf2_sha256$many$abc$def", "pbkdf2_sha256$1$%$%"):
+        assert not keys.verify_legacy(key, stored), stored
 
 
 def test_shapes_that_are_not_keys() -> None:

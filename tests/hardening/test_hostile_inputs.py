@@ -336,11 +336,6 @@ def test_the_refusal_history_states_the_personal_number_pattern() -> None:
     assert numbers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub/api/persons/views.py (another helper's) must declare its PersonalNo with "
-    "hub.api.params.personal_no_path(); remove this mark once it does",
-)
 def test_every_person_route_states_the_personal_number_pattern() -> None:
     numbers = [p for _, p in _parameters(prefix="/v1/persons/") if p["name"] == "personal_no"]
     assert len(numbers) == 4
