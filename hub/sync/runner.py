@@ -16,7 +16,7 @@ from hub.settings import RegistryName, Settings
 from hub.store.engine import unit_of_work
 from hub.store.types import utc_now
 from hub.sync.dispatcher import Dispatcher, DispatchReport
-from hub.sync.flows import FLOWS, FlowName
+from hub.sync.flows import FLOWS, FlowName, changes
 from hub.sync.models import MessageState, OutboxMessage, SyncRun
 from hub.sync.outbox import enqueue_many
 
@@ -54,7 +54,9 @@ def sources_of(flows: Sequence[FlowName]) -> tuple[RegistryName, ...]:
 
 
 def decide_flow(engine: Engine, settings: Settings, flow: FlowName, *, as_of: date) -> SyncRun:
-    """Run one flow's decisions and queue what is new, in one transaction with its record."""
+    """Run one flow's decisions and queue what is new, in one transaction with its record
+    and the flow's new marks (:mod:`hub.sync.flows.changes`): they move only when what
+    they cover is queued."""
     started = utc_now()
     with unit_of_work(engine) as session:
         run = SyncRun(flow=flow, as_of=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC))
@@ -70,6 +72,7 @@ def decide_flow(engine: Engine, settings: Settings, flow: FlowName, *, as_of: da
             if key not in queued
         ]
         enqueue_many(session, new)
+        changes.save(session, result.marks)
         run.pulled, run.decided, run.enqueued = result.pulled, len(drafts), len(new)
         run.finished_at = utc_now()
         session.add(run)

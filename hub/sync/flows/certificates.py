@@ -3,6 +3,9 @@
 A message's key names the change it carries (status and the time EMIS made it), so a
 certificate revoked by a suspension and reinstated after an overturned appeal reaches SAS
 again as valid.
+
+Incremental: a run reads the certificates EMIS changed since the flow's mark, and those
+whose issue day fell due since its last ``as_of``.
 """
 
 from __future__ import annotations
@@ -15,19 +18,28 @@ from sqlmodel import Session, col
 from hub.canonical import UnemploymentCertificate
 from hub.settings import Settings
 from hub.sync.flows.base import FlowResult, OutboxDraft, compact, iso, person_key, personal_numbers
+from hub.sync.flows.changes import Changes, Stream, union_of
+
+FLOW = "certificates"
+CERTIFICATES = Stream.of("certificates", UnemploymentCertificate, source_registry="emis")
 
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
     """One delivery per change of a certificate's status (issue, revocation, reinstatement)."""
+    changes = Changes(session, FLOW, [CERTIFICATES], as_of=as_of)
     pn = personal_numbers()
     cert = UnemploymentCertificate
-    rows = session.execute(
+    statement = (
         select(cert, pn.c.personal_no)
         .join(pn, pn.c.person_id == col(cert.person_id))
         .where(col(cert.source_registry) == "emis", col(cert.issued_on) <= as_of)
         .order_by(col(cert.issued_on), col(cert.certificate_no))
-    ).all()
-    result = FlowResult(pulled=len(rows))
+    )
+    if not changes.full:
+        changed = changes.keys(CERTIFICATES.name, "id", day="issued_on")
+        statement = statement.where(col(cert.id).in_(union_of(changed)))
+    rows = session.execute(statement).all()
+    result = FlowResult(pulled=len(rows), marks=changes.marks())
     for certificate, personal_no in rows:
         result.drafts.append(
             OutboxDraft(

@@ -13,13 +13,19 @@ day the registry took the person in are sent: the registration or the case recor
 the address the person had then. Moves of persons the civil registry knows as dead
 are not sent. Family changes update the canonical record during ingestion; they need
 no delivery.
+
+Incremental: a run decides again for the persons whose golden record (a death), address
+events, EMIS registrations, SAS cases or CMS returnee cases changed since the flow's marks,
+and for those whose death or move fell due since its last ``as_of``: their deaths, and all
+their moves.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlmodel import Session, col
 
 from hub.canonical import (
@@ -30,35 +36,68 @@ from hub.canonical import (
 )
 from hub.settings import Settings
 from hub.sync.flows.base import (
+    CASES,
+    MEMBERS,
+    PERSONS,
+    REGISTRATIONS,
     FlowResult,
     OutboxDraft,
+    case_people,
     iso,
     open_benefit_cases,
     open_case_people,
+    per_person,
     person_key,
     personal_numbers,
     returnee_key,
 )
+from hub.sync.flows.changes import Changes, Stream, union_of
+
+FLOW = "civil"
+EVENTS = Stream.of("events", CivilEvent)
+RETURNEES = Stream.of("returnees", ReturneeCase)
 
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
     """Deaths to SAS, EMIS and CMS; address changes to EMIS and SAS."""
+    changes = Changes(
+        session, FLOW, [PERSONS, EVENTS, REGISTRATIONS, CASES, MEMBERS, RETURNEES], as_of=as_of
+    )
     result = FlowResult()
-    _deaths(session, as_of, result)
-    _address_changes(session, as_of, result)
+
+    def derive(persons: list[int] | None) -> None:
+        _deaths(session, as_of, result, persons)
+        _address_changes(session, as_of, result, persons)
+
+    per_person(session, result, changes, lambda: _touched(changes), derive)
+    result.marks = changes.marks()
     return result
 
 
-def _deaths(session: Session, as_of: date, result: FlowResult) -> None:
-    """For each deceased person: SAS records the death, EMIS ends it, CMS closes the case."""
-    pn = personal_numbers()
-    deceased = dict(
-        session.execute(
-            select(col(Person.id), col(Person.death_date)).where(
-                col(Person.death_date).is_not(None), col(Person.death_date) <= as_of
-            )
-        ).all()
+def _touched(changes: Changes) -> Select[Any]:
+    """Persons whose record, events, registrations or cases changed, or whose death or move
+    fell due, since the last run."""
+    return union_of(
+        [
+            *changes.keys(PERSONS.name, "id", day="death_date"),
+            *changes.keys(EVENTS.name, "person_id", day="event_date"),
+            *changes.keys(REGISTRATIONS.name, "person_id"),
+            *case_people(changes),
+            *changes.keys(RETURNEES.name, "person_id"),
+        ]
     )
+
+
+def _deaths(session: Session, as_of: date, result: FlowResult, persons: list[int] | None) -> None:
+    """For each deceased person (of ``persons``; None: of all): SAS records the death, EMIS
+    ends it, CMS closes the case."""
+    pn = personal_numbers()
+    dead = select(col(Person.id), col(Person.death_date)).where(
+        col(Person.death_date).is_not(None), col(Person.death_date) <= as_of
+    )
+    if persons is not None:
+        dead = dead.where(col(Person.id).in_(persons))
+    deceased = dict(session.execute(dead).all())
     result.pulled += len(deceased)
     if not deceased:
         return
@@ -125,10 +164,13 @@ def _deaths(session: Session, as_of: date, result: FlowResult) -> None:
         )
 
 
-def _address_changes(session: Session, as_of: date, result: FlowResult) -> None:
-    """One RecordAddressChange per move and registry that knew the person before it."""
+def _address_changes(
+    session: Session, as_of: date, result: FlowResult, persons: list[int] | None
+) -> None:
+    """One RecordAddressChange per move (of ``persons``; None: of all) and registry that knew
+    the person before it."""
     pn = personal_numbers()
-    moves = (
+    moving: Select[str, int, date] = (
         select(
             col(CivilEvent.event_key).label("event_key"),
             col(CivilEvent.person_id).label("person_id"),
@@ -140,8 +182,10 @@ def _address_changes(session: Session, as_of: date, result: FlowResult) -> None:
             col(CivilEvent.event_date) <= as_of,
             or_(col(Person.death_date).is_(None), col(Person.death_date) > as_of),
         )
-        .subquery("moves")
     )
+    if persons is not None:
+        moving = moving.where(col(CivilEvent.person_id).in_(persons))
+    moves = moving.subquery("moves")
     registered = (
         select(moves.c.event_key)
         .join(JobseekerRegistration, col(JobseekerRegistration.person_id) == moves.c.person_id)
@@ -150,7 +194,7 @@ def _address_changes(session: Session, as_of: date, result: FlowResult) -> None:
             moves.c.event_date >= col(JobseekerRegistration.registered_on),
         )
     )
-    cases = open_case_people(as_of).subquery("cases")
+    cases = open_case_people(as_of, persons).subquery("cases")
     in_case = (
         select(moves.c.event_key)
         .join(cases, cases.c.person_id == moves.c.person_id)

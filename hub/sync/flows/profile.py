@@ -18,6 +18,11 @@ The profile is the person's current registration (the active one, else the
 latest). Its idempotency key carries a digest of the content: an unchanged
 profile is never sent again, a changed one is, and so is a return to an earlier
 content (the key also counts the person's profiles sent before).
+
+Incremental: a run profiles again the persons whose registrations, placements, SAS cases or
+golden records changed since the flow's marks, or whose registration, placement or case
+began on a day that fell due since its last ``as_of``; the profiles sent before are read
+for them alone.
 """
 
 from __future__ import annotations
@@ -34,16 +39,25 @@ from sqlmodel import Session, col
 from hub.canonical import JobseekerRegistration, Person, Placement
 from hub.settings import Settings
 from hub.sync.flows.base import (
+    CASES,
+    MEMBERS,
+    PERSONS,
+    REGISTRATIONS,
     FlowResult,
     OutboxDraft,
+    case_people,
     compact,
     iso,
     open_case_people,
+    per_person,
     person_key,
     personal_numbers,
 )
+from hub.sync.flows.changes import Changes, Stream, union_of
 from hub.sync.models import OutboxMessage
 
+FLOW = "profile"
+PLACEMENTS = Stream.of("placements", Placement)
 OPERATION = "RecordJobseekerProfile"
 STATUS_REASONS = ("employed", "deceased")
 """Termination reasons the SAS contract takes; other reasons are sent as no reason."""
@@ -51,7 +65,39 @@ STATUS_REASONS = ("employed", "deceased")
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
     """A profile message for each jobseeker in an open SAS case whose profile changed."""
-    in_case = select(open_case_people(as_of).subquery("cases").c.person_id).distinct()
+    changes = Changes(
+        session, FLOW, [REGISTRATIONS, PLACEMENTS, CASES, MEMBERS, PERSONS], as_of=as_of
+    )
+    result = FlowResult()
+    per_person(
+        session,
+        result,
+        changes,
+        lambda: _touched(changes),
+        lambda persons: _decide_for(session, result, as_of, persons),
+    )
+    result.marks = changes.marks()
+    return result
+
+
+def _touched(changes: Changes) -> Select[Any]:
+    """Persons whose registrations, placements, cases or records changed, or whose
+    registration or placement began, since the last run."""
+    return union_of(
+        [
+            *changes.keys(REGISTRATIONS.name, "person_id", day="registered_on"),
+            *changes.keys(PLACEMENTS.name, "person_id", day="start_date"),
+            *case_people(changes),
+            *changes.keys(PERSONS.name, "id"),
+        ]
+    )
+
+
+def _decide_for(
+    session: Session, result: FlowResult, as_of: date, persons: list[int] | None
+) -> None:
+    """Profile ``persons`` (None: every jobseeker in an open case)."""
+    in_case = select(open_case_people(as_of, persons).subquery("cases").c.person_id).distinct()
     in_case_ids = in_case.subquery("in_case")
     pn = personal_numbers()
     rows = session.execute(
@@ -70,11 +116,11 @@ def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
         held = current.get(person_id)
         if held is None or _currency(registration) > _currency(held[0]):
             current[person_id] = (registration, personal_no)
-    result = FlowResult(pulled=len(current))
+    result.pulled += len(current)
     if not current:
-        return result
+        return
     measures = _placements(session, in_case, as_of)
-    sent = _latest_sent(session)
+    sent = _latest_sent(session, None if persons is None else list(current))
     for person_id, (registration, personal_no) in sorted(current.items()):
         if registration.education_level is None:
             continue
@@ -92,7 +138,6 @@ def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
                 {"personalNo": personal_no, **content},
             )
         )
-    return result
 
 
 def profile_content(
@@ -152,18 +197,20 @@ def _placements(session: Session, people: Select[Any], as_of: date) -> dict[int,
     return found
 
 
-def _latest_sent(session: Session) -> dict[str, tuple[int, str]]:
-    """Order key -> (profiles queued so far, digest of the latest) from the outbox keys."""
-    latest = (
-        select(
-            col(OutboxMessage.order_key).label("order_key"),
-            func.max(col(OutboxMessage.id)).label("id"),
-            func.count().label("count"),
+def _latest_sent(session: Session, persons: list[int] | None) -> dict[str, tuple[int, str]]:
+    """Order key -> (profiles queued so far, digest of the latest) from the outbox keys (of
+    ``persons``; None: of everyone)."""
+    sent: Select[Any, int | None, int] = select(
+        col(OutboxMessage.order_key).label("order_key"),
+        func.max(col(OutboxMessage.id)).label("id"),
+        func.count().label("count"),
+    ).where(col(OutboxMessage.operation) == OPERATION)
+    if persons is not None:  # the chain index: (order key, target, id)
+        sent = sent.where(
+            col(OutboxMessage.order_key).in_([person_key(p) for p in persons]),
+            col(OutboxMessage.target_registry) == "sas",
         )
-        .where(col(OutboxMessage.operation) == OPERATION)
-        .group_by(col(OutboxMessage.order_key))
-        .subquery("latest")
-    )
+    latest = sent.group_by(col(OutboxMessage.order_key)).subquery("latest")
     rows = session.execute(
         select(latest.c.order_key, latest.c.count, col(OutboxMessage.idempotency_key)).join(
             OutboxMessage, col(OutboxMessage.id) == latest.c.id

@@ -1,6 +1,9 @@
 """refusals, EMIS -> SAS (and EMIS): every job-offer refusal with its reason code.
 
 After a person's first refusal EMIS is told to move them to the end of the offer list.
+
+Incremental: a run re-derives the persons with a refusal changed since the flow's mark, or
+refused on a day that fell due since its last ``as_of``, all their refusals.
 """
 
 from __future__ import annotations
@@ -13,18 +16,27 @@ from sqlmodel import Session, col
 from hub.canonical import Refusal
 from hub.settings import Settings
 from hub.sync.flows.base import FlowResult, OutboxDraft, iso, person_key, personal_numbers
+from hub.sync.flows.changes import Changes, Stream, union_of
+
+FLOW = "refusals"
+REFUSALS = Stream.of("refusals", Refusal)
 
 
 def decide(session: Session, *, settings: Settings, as_of: date) -> FlowResult:
     """A refusal notice to SAS per refusal; one offer-list move to EMIS per person."""
+    changes = Changes(session, FLOW, [REFUSALS], as_of=as_of)
     pn = personal_numbers()
-    rows = session.execute(
+    statement = (
         select(Refusal, pn.c.personal_no)
         .join(pn, pn.c.person_id == col(Refusal.person_id))
         .where(col(Refusal.refused_on) <= as_of)
         .order_by(col(Refusal.person_id), col(Refusal.refused_on), col(Refusal.offer_key))
-    ).all()
-    result = FlowResult(pulled=len(rows))
+    )
+    if not changes.full:
+        touched = changes.keys(REFUSALS.name, "person_id", day="refused_on")
+        statement = statement.where(col(Refusal.person_id).in_(union_of(touched)))
+    rows = session.execute(statement).all()
+    result = FlowResult(pulled=len(rows), marks=changes.marks())
     first_seen: set[int] = set()
     for refusal, personal_no in rows:
         order = person_key(refusal.person_id)
