@@ -14,7 +14,6 @@ from rich.table import Table
 
 from hub.cli.progress import ProgressBoard, progress_board
 from hub.demo.run import RECONCILE_TARGETS, DemoSummary, run_demo
-from hub.errors import HubError
 from hub.settings import REGISTRY_NAMES, RegistryName, get_settings
 
 
@@ -35,19 +34,16 @@ def demo(
     console = Console(width=None if Console().is_terminal else 120)
     settings = get_settings()
     with ExitStack() as keep:  # with --serve, the mock registries live until the hub stops
-        try:
-            with progress_board() as board:
-                summary = run_demo(
-                    persons=persons,
-                    workdir=workdir,
-                    settings=settings,
-                    on_generate=board.task("generating population"),
-                    on_ingest=_per_registry(board),
-                    keep_running=keep if serve else None,
-                )
-        except HubError as exc:
-            Console(stderr=True).print(f"[red]demo failed:[/red] {exc}")
-            raise typer.Exit(2) from exc
+        # a failure ends through the CLI's error boundary: one line, the table's exit code
+        with progress_board() as board:
+            summary = run_demo(
+                persons=persons,
+                workdir=workdir,
+                settings=settings,
+                on_generate=board.task("generating population"),
+                on_ingest=_per_registry(board),
+                keep_running=keep if serve else None,
+            )
         _print(console, summary)
         if as_json:
             print(json.dumps(summary.as_json(), separators=(",", ":"), sort_keys=True))

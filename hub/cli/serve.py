@@ -13,12 +13,9 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from hub.api import create_app
-from hub.errors import HubError
 from hub.jobs.worker import JobWorker
 from hub.log import get_logger
 from hub.settings import Settings, get_settings
@@ -93,25 +90,13 @@ def _serve_metrics(engine: Engine, host: str, port: int) -> None:
 
 
 def _prepare() -> tuple[Settings, Engine]:
+    """Settings and a migrated store; a store that cannot be reached (4) or a setting that is
+    wrong (3) ends through the CLI's error boundary with its one line and exit code."""
     settings = get_settings()
-    try:
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-    except HubError as error:
-        Console(stderr=True).print(f"[red]cannot start:[/red] {error}")
-        raise typer.Exit(1) from error
-    except SQLAlchemyError as error:
-        Console(stderr=True).print(
-            f"[red]cannot start:[/red] the database cannot be reached ({type(error).__name__}); "
-            "check HUB_DATABASE_URL and that the database server is up"
-        )
-        raise typer.Exit(1) from error
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
     return settings, engine
 
 
 def _scheduler(engine: Engine, settings: Settings) -> HubScheduler:
-    try:
-        return HubScheduler(engine, settings)
-    except HubError as error:
-        Console(stderr=True).print(f"[red]cannot start:[/red] {error}")
-        raise typer.Exit(1) from error
+    return HubScheduler(engine, settings)

@@ -190,3 +190,29 @@ def test_a_usage_error_exits_2() -> None:
     result = _hub("db", "nonsense")
     assert result.returncode == USAGE
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "8799"), ("worker",), ("ingest",)])
+def test_every_command_that_needs_the_store_exits_4_when_it_is_away(
+    command: tuple[str, ...],
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = int(probe.getsockname()[1])
+    env = {"HUB_DATABASE_URL": f"postgresql://ura@127.0.0.1:{closed}/ura"}
+    result = _hub(*command, env=env)
+    _one_line_error(result)
+    assert result.returncode == STORE
+
+
+def test_a_registry_that_is_down_is_failed_work_in_one_line(tmp_path: Path) -> None:
+    env = {  # nothing listens on port 9
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        "HUB_EMIS__URL": "http://127.0.0.1:9",
+        "HUB_EMIS__MAX_ATTEMPTS": "1",
+    }
+    result = _hub("registries", "read", env=env)
+    line = _one_line_error(result)
+    assert result.returncode == 1
+    assert "emis" in line.lower()
+    assert "cannot connect" in line
