@@ -91,7 +91,9 @@ def test_a_held_chain_delays_the_reads_but_not_the_loop(engine: Engine) -> None:
     with _chain_held(engine, seconds=0.5):
         ticks = asyncio.run(_record_while_ticking(recorder, _reads(20)))
     assert time.monotonic() - started >= 0.45  # the reads waited for the other writer
-    assert ticks >= 20  # while the loop went on serving others
+    # while the loop went on serving others: a loop blocked for the 0.5 s wait would tick
+    # once or twice; free, it ticks every 10 ms (fewer on a loaded machine, never so few)
+    assert ticks >= 8
     assert _count(engine) == 20
     with Session(engine) as session:
         assert audit.verify(session).ok
