@@ -18,5 +18,10 @@ from hub.settings import get_settings
 def app_from_environment() -> FastAPI:
     """The API configured from ``HUB_*`` variables, logging as they say."""
     settings = get_settings()
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    # one pseudonym key for every worker: the same person has the same pseudonym in each log
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        pseudonym_key=settings.log_pseudonym_key.get_secret_value() or None,
+    )
     return create_app(settings, owns_process=True)
