@@ -44,13 +44,14 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert
 from sqlalchemy.pool import PoolProxiedConnection
 
-from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS, entry_hash
+from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS
 from hub.audit.models import AuditEntry
 from hub.audit.service import (
     CHAIN_LOCK_KEY,
     AuditEvent,
     _validate,  # the same checks as every append
     append_many,
+    chained_rows,
     try_append,
 )
 from hub.errors import HubError
@@ -58,7 +59,6 @@ from hub.log import get_logger
 from hub.metrics import AUDIT_GROUP
 from hub.store.engine import unit_of_work
 from hub.store.prepared import PgConnection, PgPool, PreparedStatement
-from hub.store.types import utc_now
 
 log = get_logger("audit")
 
@@ -254,7 +254,7 @@ class AuditRecorder:
     ) -> None:
         for event in events:
             _validate(event)
-        rows = _chained(head.decode() if head is not None else GENESIS_HASH, events)
+        rows = chained_rows(head.decode() if head is not None else GENESIS_HASH, events)
         occurred_at = rows[0]["occurred_at"]
         group = json.dumps([{k: v for k, v in row.items() if k != "occurred_at"} for row in rows])
         await connection.simple(
@@ -312,7 +312,7 @@ class _SqliteChain:
             raise
         try:
             head = connection.execute(_HEAD).fetchone()
-            rows = _chained(head[0] if head is not None else GENESIS_HASH, events)
+            rows = chained_rows(head[0] if head is not None else GENESIS_HASH, events)
             insert_rows = [self._insert.parameters(row) for row in rows]
             connection.executemany(self._insert.sql, insert_rows)
             connection.execute("COMMIT")
@@ -335,28 +335,6 @@ class _SqliteChain:
             fresh.execute("PRAGMA busy_timeout=0")
         raw: Any = self._connection.driver_connection
         return raw
-
-
-def _chained(prev_hash: str, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
-    """The rows of ``events`` hashed into the chain after ``prev_hash``, as
-    :func:`hub.audit.service.append_many` writes them (``hub audit verify`` checks both)."""
-    occurred_at = utc_now()
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        row: dict[str, Any] = {
-            "occurred_at": occurred_at,
-            "action": event.action,
-            "actor": event.actor,
-            "purpose": event.purpose,
-            "person_id": event.person_id,
-            "fields": sorted(set(event.fields)),
-            "target": event.target,
-            "request_id": event.request_id,
-            "prev_hash": prev_hash,
-        }
-        row["entry_hash"] = prev_hash = entry_hash(row)
-        rows.append(row)
-    return rows
 
 
 def _settle(committed: asyncio.Future[None], outcome: AuditUnavailable | None) -> None:

@@ -367,7 +367,12 @@ def _try_lock_chain(connection: Connection) -> bool:
 def _chained(connection: Connection, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     """The rows of ``events``, hashed into the chain after its current head (lock held)."""
     head = connection.execute(_HEAD).scalar()
-    prev_hash = head or GENESIS_HASH
+    return chained_rows(head or GENESIS_HASH, events)
+
+
+def chained_rows(prev_hash: str, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    """The rows of ``events`` hashed into the chain after ``prev_hash``: what every writer of
+    the log inserts (``hub audit verify`` checks them)."""
     occurred_at = utc_now()
     rows: list[dict[str, Any]] = []
     for event in events:
