@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from hub.access import service as access
 from hub.access.errors import Forbidden, RateLimited, Unauthenticated
 from hub.api.request_id import current_request_id
 from hub.audit.recorder import AuditUnavailable
@@ -35,6 +36,9 @@ log = get_logger("api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://ura.example/problems/"
+KEYED_PREFIX = "/v1/"
+"""Every route under it needs an API key (the contract's ``security``); the public ones,
+``/healthz``, ``/readyz``, ``/metrics`` and ``/docs``, lie outside it."""
 
 # error class -> (status, slug); the first match in this order wins
 _HUB_ERRORS: tuple[tuple[type[HubError], int, str], ...] = (
@@ -162,8 +166,24 @@ def _field_of(error: Any) -> str:
     return ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
 
 
-async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 naming the invalid inputs, told only to a caller the route would admit.
+
+    FastAPI parses a JSON body (and checks the path) before the authentication dependency
+    runs, so an unauthenticated ``{bad`` would learn 422 where its key earns 401: the key is
+    checked here first, as :func:`hub.api.security.authorize` checks it, and a caller
+    without a valid one gets the very answer the dependency gives.
+    """
     assert isinstance(error, RequestValidationError)
+    if request.url.path.startswith(KEYED_PREFIX):
+        state = request.app.state
+        try:
+            await access.authenticate_async(
+                state.async_reads, authorization_header=request.headers.get("authorization"),
+                engine=state.engine,
+            )  # fmt: skip
+        except HubError as refused:  # 401, or 503 when the store is away
+            return await _hub_error(request, refused)
     # "path.personal_no" -> "personal_no": the field's name, as the hub's own errors give it
     where = sorted({_field_of(e) for e in error.errors()})
     return problem_response(

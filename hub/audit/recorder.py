@@ -49,10 +49,10 @@ from hub.audit.models import AuditEntry
 from hub.audit.service import (
     CHAIN_LOCK_KEY,
     AuditEvent,
-    _validate,  # the same checks as every append
     append_many,
     chained_rows,
     try_append,
+    validate_event,  # the same checks as every append
 )
 from hub.errors import HubError
 from hub.log import get_logger
@@ -253,7 +253,7 @@ class AuditRecorder:
         self, connection: PgConnection, events: Sequence[AuditEvent], head: bytes | None
     ) -> None:
         for event in events:
-            _validate(event)
+            validate_event(event)
         rows = chained_rows(head.decode() if head is not None else GENESIS_HASH, events)
         occurred_at = rows[0]["occurred_at"]
         group = json.dumps([{k: v for k, v in row.items() if k != "occurred_at"} for row in rows])
@@ -301,7 +301,7 @@ class _SqliteChain:
         """Append ``events`` if the chain is free now; False, nothing written, if another
         transaction writes to the store."""
         for event in events:
-            _validate(event)
+            validate_event(event)
         connection = self._connect()
         try:
             connection.execute("BEGIN IMMEDIATE")

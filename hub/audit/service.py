@@ -109,7 +109,7 @@ def append(
 def append_many(session: Session, *, events: Sequence[AuditEvent]) -> list[AuditEntry]:
     """Append entries in order under one lock (e.g. every person of one response)."""
     for event in events:
-        _validate(event)
+        validate_event(event)
     connection = session.connection()
     _lock_chain(connection)
     rows = _chained(connection, events)
@@ -127,7 +127,7 @@ def try_append(connection: Connection, *, events: Sequence[AuditEvent]) -> bool:
     it tries again later instead of waiting here. Flushed, not committed.
     """
     for event in events:
-        _validate(event)
+        validate_event(event)
     if not _try_lock_chain(connection):
         return False
     connection.execute(insert(_ENTRY), _chained(connection, events))
@@ -303,7 +303,10 @@ def export_person(session: Session, *, personal_no: str) -> PersonAudit:
     return PersonAudit(person_ids=person_ids, entries=entries)
 
 
-def _validate(event: AuditEvent) -> None:
+def validate_event(event: AuditEvent) -> None:
+    """Refuse (:class:`InvalidInput`) an event no writer of the log may append: an unknown
+    action, an empty or over-long actor, purpose, target or request id, or a target that
+    carries a personal number (the person belongs in ``person_id``)."""
     if event.action not in ("read", "delivery", "decision"):
         raise InvalidInput(f"unknown audit action {event.action!r}", field="action")
     for name, limit in _LIMITS.items():

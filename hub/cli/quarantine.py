@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.audit.service import audit_cli_read
 from hub.ingest import quarantine as service
 from hub.settings import REGISTRY_NAMES, get_settings
 from hub.store.engine import make_engine, unit_of_work
@@ -31,6 +32,14 @@ def list_command(
     with unit_of_work(make_engine(get_settings().database_url)) as session:
         records = service.list_open(session, registry=registry, limit=limit)
         totals = service.count_open(session)
+        # a person stream's record key is a personal number: each person audited before it shows
+        audit_cli_read(
+            session,
+            service.persons_keyed(session, records),
+            purpose="quarantine",
+            target="hub quarantine list",
+            fields=("personal_no",),
+        )
     if not records:
         Console().print("the quarantine is empty")
         return
