@@ -14,13 +14,27 @@ from hub.errors import ConfigurationError
 from hub.settings import REGISTRY_NAMES, RegistryName
 from mocks.core.server import free_port_base
 
+STARTUP_SECONDS = 60.0
+SECONDS_PER_GB = 120.0
+"""The mocks load a population they have not seen before into SQLite (about 45 s per GB
+of JSONL here, a million persons); later starts copy the kept snapshot in seconds."""
+
+
+def startup_allowance(data_dir: Path) -> float:
+    """How long the mocks of ``data_dir`` may take to answer: a minute, and two more per
+    gigabyte of registry files."""
+    size = sum(path.stat().st_size for path in data_dir.glob("*/*.jsonl"))
+    return STARTUP_SECONDS + SECONDS_PER_GB * size / 1e9
+
 
 class MockRegistriesProcess:
     """``python -m mocks serve`` on free loopback ports, stopped on exit."""
 
-    def __init__(self, data_dir: Path, *, startup_timeout: float = 60.0) -> None:
+    def __init__(self, data_dir: Path, *, startup_timeout: float | None = None) -> None:
         self.data_dir = data_dir
-        self.startup_timeout = startup_timeout
+        self.startup_timeout = (
+            startup_timeout if startup_timeout is not None else startup_allowance(data_dir)
+        )
         self.port_base = free_port_base()
         self._process: subprocess.Popen[bytes] | None = None
 

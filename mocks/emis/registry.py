@@ -21,9 +21,7 @@ class Emis:
         self.store = ctx.store
         self.gate = WriteGate(CONTRACT, ctx.ledger)
         self.feed = ChangeFeed(CONTRACT, FEED)
-        self.jobseeker_ids = IdSequence(
-            "JS-", 7, (r["jobseeker_id"] for r in self.store.all("jobseekers"))
-        )
+        self.jobseeker_ids = IdSequence("JS-", 7, self.store.keys("jobseekers"))
 
     def current_jobseeker(self, personal_no: str) -> Record:
         """The person's active registration, otherwise the latest; PersonNotFound if none."""

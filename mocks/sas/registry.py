@@ -25,10 +25,8 @@ class Sas:
         self.gate = WriteGate(CONTRACT, ctx.ledger)
         self.feed = ChangeFeed(CONTRACT, FEED)
         cases = self.store.all("beneficiaries")
-        self.decision_ids = IdSequence(
-            "SD-", 7, (r["decision_no"] for r in self.store.all("decisions"))
-        )
-        self.income_ids = IdSequence("SI-", 8, (r["income_id"] for r in self.store.all("incomes")))
+        self.decision_ids = IdSequence("SD-", 7, self.store.keys("decisions"))
+        self.income_ids = IdSequence("SI-", 8, self.store.keys("incomes"))
         # Family composition never changes through the contract (a death only marks a
         # member), so one index built at start-up finds the cases of a member.
         self._member_of: dict[str, set[str]] = defaultdict(set)

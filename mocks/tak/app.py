@@ -74,7 +74,7 @@ def create_app(
 
 def _current_period(store: RegistryStore) -> str:
     """The latest declared period: TAK's "now", so no wall clock is involved."""
-    return max((d["period"] for d in store.all("declarations")), default="1970-01")
+    return str(store.highest("declarations", "period") or "1970-01")
 
 
 def _month_index(period: str) -> int:
