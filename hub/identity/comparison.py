@@ -28,7 +28,14 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 
-from hub.identity.records import BoolArray, Dates, IdentityFrame, IntArray, interned
+from hub.identity.records import (
+    BoolArray,
+    Dates,
+    IdentityFrame,
+    IntArray,
+    LevelArray,
+    interned,
+)
 
 MISSING = -1
 
@@ -56,7 +63,7 @@ class Comparison:
 
     left: IntArray
     right: IntArray
-    levels: dict[str, IntArray]
+    levels: dict[str, LevelArray]
     transposed: BoolArray
 
     def __len__(self) -> int:

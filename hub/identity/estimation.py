@@ -41,7 +41,7 @@ from hub.identity.comparison import (
     equality_levels,
     name_levels,
 )
-from hub.identity.records import FloatArray, IdentityFrame, IntArray
+from hub.identity.records import FloatArray, IdentityFrame, IntArray, LevelArray
 
 TRANSPOSED = "transposed"
 NAMES = "names"
@@ -225,7 +225,7 @@ def fit_m(
     return fitted
 
 
-def joint_names(first: IntArray, last: IntArray) -> IntArray:
+def joint_names(first: LevelArray, last: LevelArray) -> LevelArray:
     """The level of both names as one: ``first * 6 + last``; missing if either is."""
     known = (first != MISSING) & (last != MISSING)
     return np.where(known, first * len(NAME_LEVELS) + last, MISSING)

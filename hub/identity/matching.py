@@ -22,7 +22,14 @@ import numpy as np
 from hub.identity import thresholds as threshold_rules
 from hub.identity.blocking import BlockingIndex
 from hub.identity.comparison import FIELD_LEVELS, FIELDS, Comparison, compare
-from hub.identity.records import FloatArray, Identity, IdentityFrame, IntArray, KnownPerson
+from hub.identity.records import (
+    FloatArray,
+    Identity,
+    IdentityFrame,
+    IntArray,
+    KnownPerson,
+    LevelArray,
+)
 from hub.identity.weights import MatchModel, PairWeights, pair_weights
 from hub.settings import IdentitySettings
 
@@ -118,7 +125,11 @@ class Matcher:
             chunk = frame.take(index)
             left, right = self._index.candidate_pairs(chunk)
             part = compare(chunk, self._frame, left, right)
-            parts.append(Comparison(part.left + start, part.right, part.levels, part.transposed))
+            # levels are small integers: one byte each keeps millions of pairs affordable
+            levels: dict[str, LevelArray] = {
+                name: value.astype(np.int8) for name, value in part.levels.items()
+            }
+            parts.append(Comparison(part.left + start, part.right, levels, part.transposed))
             if on_progress is not None:
                 on_progress(start + len(chunk), len(frame))
         if not parts:

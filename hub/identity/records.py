@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from threading import Lock
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,8 @@ import numpy.typing as npt
 from hub.identity.normalize import name_key, spelling_key
 
 IntArray = npt.NDArray[np.int64]
+LevelArray = npt.NDArray[np.signedinteger[Any]]
+"""Comparison levels: small integers, one byte each once a comparison is kept."""
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
 BoolArray = npt.NDArray[np.bool_]

@@ -15,6 +15,8 @@ from hub.canonical import Person, PersonIdentifier, ReturneeCase
 from hub.canonical.persons import PERSONAL_NO_SCHEME
 from hub.identity.records import Candidate, KnownPerson
 
+_BATCH = 20_000
+
 
 def load_persons(session: Session) -> list[KnownPerson]:
     """Every person's golden record with one personal number (the lowest, if several).
@@ -42,16 +44,21 @@ def load_persons(session: Session) -> list[KnownPerson]:
         col(Person.sex),
         col(Person.municipality_code),
     ).order_by(col(Person.id))
-    rows = connection.execute(statement).all()
+    # streamed (a server-side cursor on PostgreSQL) and with every repeated name, sex and
+    # municipality held once: a million persons in some 400 MB instead of over 1 GB
+    streamed = {"stream_results": True, "yield_per": _BATCH}  # this statement's only
+    rows = connection.execute(statement, execution_options=streamed)
+    shared: dict[Any, Any] = {}
+    once = shared.setdefault
     return [
         KnownPerson(
             person_id,
-            numbers.get(person_id),
-            first,
-            last,
+            numbers.pop(person_id, None),
+            once(first, first),
+            once(last, last),
             date.fromisoformat(birth) if isinstance(birth, str) else birth,
-            sex,
-            municipality,
+            once(sex, sex),
+            once(municipality, municipality),
         )
         for person_id, first, last, birth, sex, municipality in rows
         if person_id is not None

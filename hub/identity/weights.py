@@ -173,8 +173,10 @@ def pair_weights(model: MatchModel, comparison: Comparison, persons: IdentityFra
     )
     crossed = comparison.transposed.astype(np.int64)
     contributions[TRANSPOSED] = model.level_weights(TRANSPOSED)[crossed]
-    total = np.sum(list(contributions.values()), axis=0) if len(first) else np.zeros(0)
-    return PairWeights(total=np.asarray(total, dtype=np.float64), fields=contributions)
+    total = np.zeros(len(first), dtype=np.float64)
+    for contribution in contributions.values():  # in place: no stacked copy of them all
+        total += contribution
+    return PairWeights(total=total, fields=contributions)
 
 
 def _name_u(
