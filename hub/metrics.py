@@ -108,13 +108,28 @@ def count_ingested(reports: Iterable[Any]) -> None:
             INGEST_RECORDS.labels(report.registry, result).inc(getattr(report, result))
 
 
+_REQUEST_SERIES: dict[tuple[str, str, int, str | None], tuple[Any, Any]] = {}
+"""The counter and histogram children of each (method, route, status, client) seen:
+``labels()`` validates and locks on every call, several microseconds a request. Bounded
+as the labels are (routes are templates, clients registered names); never cleared, as
+the children live in the registry for the life of the process anyway."""
+
+
 def observe_request(
     method: str | None, route: str, status: int, client: str | None, seconds: float
 ) -> None:
     """Count one answered API request (called by the access-log middleware)."""
     verb = method if method in _METHODS else "OTHER"  # a client chooses the method: bounded
-    API_REQUESTS.labels(verb, route, str(status), client or "").inc()
-    API_SECONDS.labels(route).observe(seconds)
+    key = (verb, route, status, client)
+    series = _REQUEST_SERIES.get(key)
+    if series is None:
+        series = (
+            API_REQUESTS.labels(verb, route, str(status), client or ""),
+            API_SECONDS.labels(route),
+        )
+        _REQUEST_SERIES[key] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def registry_error_kind(error: BaseException) -> str:

@@ -115,8 +115,8 @@ def authenticate(
     PBKDF2, and its digest stored when ``engine`` is given (:func:`_upgrade_legacy`).
     """
     key = _bearer_key(authorization_header)
-    rows = reader.all(_CLIENTS_BY_KEY, **_lookup(key))
-    found = _resolve(rows, key)
+    lookup = _lookup(key)
+    found = _resolve(reader.all(_CLIENTS_BY_KEY, **lookup), lookup["digest"])
     if isinstance(found, ActiveClient):
         return found
     return _upgrade_legacy(engine, key, found)
@@ -132,8 +132,8 @@ async def authenticate_async(
     the key never costs it again; the loop never runs PBKDF2.
     """
     key = _bearer_key(authorization_header)
-    rows = await reads.all(_CLIENTS_BY_KEY, **_lookup(key))
-    found = _resolve(rows, key)
+    lookup = _lookup(key)
+    found = _resolve(await reads.all(_CLIENTS_BY_KEY, **lookup), lookup["digest"])
     if isinstance(found, ActiveClient):
         return found
     from anyio import to_thread  # here: the CLI imports this module and never gets here
@@ -222,10 +222,9 @@ def _lookup(key: str) -> dict[str, str]:
     return {"digest": keys.digest(key), "prefix": keys.key_prefix(key)}
 
 
-def _resolve(rows: Sequence[Row], key: str) -> ActiveClient | list[Row]:
+def _resolve(rows: Sequence[Row], key_digest: str) -> ActiveClient | list[Row]:
     """The client whose digest is the key's (refused if revoked), else the clients whose
     key is still a PBKDF2 hash and shares the key's prefix (none: the key is unknown)."""
-    key_digest = keys.digest(key)
     for row in rows:
         if keys.same_digest(key_digest, row["key_digest"]):
             return _active(row)

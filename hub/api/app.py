@@ -17,6 +17,7 @@ import hub
 from hub import console
 from hub.access.ratelimit import RateLimiter
 from hub.api import decisions, docs, health, metrics, persons, reconciliations, syncs
+from hub.api.fastpath import ConsumerReads, HubAPI
 from hub.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.api.problems import install_problem_handlers
 from hub.audit.recorder import AuditRecorder
@@ -40,6 +41,7 @@ def create_app(
     scheduler: HubScheduler | None = None,
     jobs: JobWorker | None = None,
     owns_process: bool = False,
+    fast_reads: bool = True,
 ) -> FastAPI:
     """The hub's API; an attached ``scheduler`` starts and stops with the app's lifespan.
 
@@ -48,6 +50,8 @@ def create_app(
     ``owns_process``: the app is its process's only tenant (a uvicorn worker, ``hub
     serve``), so what exists once it has started lives as long as the process and is
     frozen out of the cyclic garbage collector (see :func:`_freeze_startup_heap`).
+    ``fast_reads``: the consumer reads are answered by :mod:`hub.api.fastpath` ahead of
+    FastAPI (False: by their routes alone, as the tests compare the two).
     """
     engine = _engine(settings, pool_size=API_POOL_SIZE, max_overflow=API_POOL_OVERFLOW)
     # the recorder's own connections, so that an audit commit never waits for the pool
@@ -78,7 +82,7 @@ def create_app(
             audit_engine.dispose()
             engine.dispose()
 
-    app = FastAPI(
+    app = HubAPI(
         title="Ura hub",
         version=hub.__version__,
         summary="Interoperability hub of the social-protection and employment registries.",
@@ -105,6 +109,8 @@ def create_app(
     docs.install(app)  # GET /docs, Swagger UI from the installed package's assets
     metrics.install(app, engine)  # GET /metrics, outside the contract like the console
     console.install(app)  # the web console at /console, on the same services and audit
+    if fast_reads:
+        app.fast_path = ConsumerReads(app)  # answers the consumer reads before the routes do
     return app
 
 

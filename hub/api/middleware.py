@@ -3,11 +3,14 @@ limit, and the last-resort 500.
 
 Order, outermost first: :class:`RequestIdMiddleware` (id, access log, 500), then
 :class:`BodyLimitMiddleware`, then the app. Both run before routing, so a body is
-refused before anything (authentication included) reads it.
+refused before anything (authentication included) reads it. The consumer reads' fast
+path (:mod:`hub.api.fastpath`) answers bodiless GETs of three routes before them, with
+the same :class:`Exchange` (id, access log line, metrics).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from contextvars import ContextVar
@@ -27,7 +30,6 @@ _HEADER_BYTES = HEADER.encode()
 _CONTENT_LENGTH = b"content-length"
 _CONNECTION_CLOSE = (b"connection", b"close")
 
-access_log = get_logger("access")
 security_log = get_logger("security")
 
 SECURITY_STATUSES = {401: "unauthenticated", 403: "forbidden", 429: "rate_limited"}
@@ -47,6 +49,29 @@ def identify_client(name: str) -> None:
         holder["client"] = name
 
 
+class Exchange:
+    """One request from its start to its access log line: its id (bound to the logs), the
+    holder :func:`identify_client` names the client in, and when it started.
+
+    :class:`RequestIdMiddleware` opens one per request; so does the consumer reads' fast
+    path (:mod:`hub.api.fastpath`), which answers before the middleware would run."""
+
+    __slots__ = ("_token", "holder", "request_id", "started_at")
+
+    def __init__(self, incoming: str | None) -> None:
+        self.started_at = time.perf_counter()
+        self.request_id = begin_request(incoming)
+        structlog.contextvars.bind_contextvars(request_id=self.request_id)
+        self.holder: dict[str, str] = {}
+        self._token = _CLIENT.set(self.holder)
+
+    def close(self, scope: Scope, status: int, route: str | None = None) -> None:
+        """Write the access log line (``route``: the template, when the scope has no route)."""
+        _log_request(scope, status, self.holder.get("client"), self.started_at, route)
+        _CLIENT.reset(self._token)
+        structlog.contextvars.unbind_contextvars("request_id")
+
+
 class RequestIdMiddleware:
     """Assigns each request its id, writes its access log line (and a security event for
     401/403/429), and answers an unplanned error with a 500 problem."""
@@ -58,11 +83,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started_at = time.perf_counter()
-        request_id = begin_request(_incoming(scope))
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        holder: dict[str, str] = {}
-        client_token = _CLIENT.set(holder)
+        exchange = Exchange(_incoming(scope))
+        request_id = exchange.request_id.encode()
         status = 500
         started = False
 
@@ -71,7 +93,7 @@ class RequestIdMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 status = int(message["status"])
-                headers = [*message.get("headers", []), (_HEADER_BYTES, request_id.encode())]
+                headers = [*message.get("headers", []), (_HEADER_BYTES, request_id)]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -82,31 +104,59 @@ class RequestIdMiddleware:
                 raise
             await unexpected_error_response(error)(scope, receive, send_with_id)
         finally:
-            _log_request(scope, status, holder.get("client"), started_at)
-            _CLIENT.reset(client_token)
-            structlog.contextvars.unbind_contextvars("request_id")
+            exchange.close(scope, status)
 
 
-def _log_request(scope: Scope, status: int, client: str | None, started_at: float) -> None:
+class _InfoGate:
+    """Whether a component's info lines are written at all, asked again only when structlog
+    is configured anew: a line filtered out by its level costs ten times less than binding
+    the proxy :func:`~hub.log.get_logger` returns to find that out, and every request
+    writes an access line."""
+
+    def __init__(self, logger: Any) -> None:
+        self._logger = logger
+        self._wrapper: Any = None
+        self._open = True
+
+    def open(self) -> bool:
+        """Whether an info line would be written now."""
+        wrapper = structlog.get_config()["wrapper_class"]
+        if wrapper is not self._wrapper:
+            bound = self._logger.bind()
+            enabled = getattr(bound, "is_enabled_for", None)  # structlog's filtering loggers
+            self._open = enabled is None or bool(enabled(logging.INFO))
+            self._wrapper = wrapper
+        return self._open
+
+
+access_log = get_logger("access")
+_access_lines = _InfoGate(access_log)
+
+
+def _log_request(
+    scope: Scope, status: int, client: str | None, started_at: float, route: str | None = None
+) -> None:
     """The access log line: the route template, never the path (it holds personal numbers)."""
-    route = _route_template(scope)
+    route = route or _route_template(scope)
     seconds = time.perf_counter() - started_at
-    fields: dict[str, Any] = {
-        "method": scope.get("method"),
-        "route": route,
-        "status": status,
-        "client": client,
-        "duration_ms": round(seconds * 1000, 2),
-    }
-    access_log.info("request", **fields)
-    observe_request(fields["method"], route, status, client, seconds)
+    method = scope.get("method")
+    if _access_lines.open():
+        access_log.info(
+            "request",
+            method=method,
+            route=route,
+            status=status,
+            client=client,
+            duration_ms=round(seconds * 1000, 2),
+        )
+    observe_request(method, route, status, client, seconds)
     kind = SECURITY_STATUSES.get(status)
     if kind is not None:
         peer = scope.get("client")
         security_log.warning(
             "security_event",
             kind=kind,
-            method=fields["method"],
+            method=method,
             route=route,
             status=status,
             client=client,

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
 
 from hub.access import service as access
 from hub.access.ratelimit import RateLimiter
@@ -88,11 +89,15 @@ async def authorize(request: Request, *scopes: Scope) -> Caller:
     """What :func:`require_one_of`'s dependency does, for a route that calls it first thing
     instead (the consumer reads: as a dependency, FastAPI's solving of it costs more than
     the authentication; such a route declares :data:`BEARER_SECURITY`)."""
-    state = request.app.state
+    return await authorize_header(request.app.state, request.headers.get("authorization"), *scopes)
+
+
+async def authorize_header(state: State, authorization: str | None, *scopes: Scope) -> Caller:
+    """:func:`authorize` given the app's state and the ``Authorization`` header's value, for
+    code that answers without a :class:`Request` (:mod:`hub.api.fastpath`)."""
     client = await access.authenticate_async(
-        state.async_reads, authorization_header=request.headers.get("authorization"),
-        engine=state.engine,
-    )  # fmt: skip
+        state.async_reads, authorization_header=authorization, engine=state.engine
+    )
     identify_client(client.name)  # the access log and metrics name it, 403/429 included
     limiter: RateLimiter = state.rate_limiter
     limiter.check(client)

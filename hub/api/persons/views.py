@@ -11,18 +11,24 @@ connection, a few tens of microseconds, cheaper than a hand-off to a worker thre
 CPython the threads and the loop contend for the GIL; bench/api.py measured the
 threaded version at less than half the rate). Long or writing work stays in worker
 threads (sync routes).
+
+Each read is declared once (:class:`ConsumerView`) and answered by :func:`read_view`:
+from its route here, and, ahead of FastAPI, from :mod:`hub.api.fastpath`, which answers
+the same requests the same way for a fraction of the framework's cost; the routes stay
+registered for the contract and for what the fast path passes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import partial
-from typing import Annotated, Any, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import Select
 
+from hub.access.scopes import Scope
 from hub.api.params import personal_no_path
 from hub.api.persons import service
 from hub.api.persons.models import CertificateStatus, PersonRecord, SocialAssistanceStatus
@@ -33,7 +39,7 @@ from hub.store.prepared import Reads, Row
 from hub.store.types import utc_now
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
-V = TypeVar("V", bound=BaseModel, covariant=True)
+V = TypeVar("V", bound=BaseModel)
 
 PersonalNo = Annotated[str, personal_no_path()]
 
@@ -45,6 +51,70 @@ PERSON_ROUTE = "/{personal_no}"
 _ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 
 
+@dataclass(frozen=True)
+class ConsumerView(Generic[V]):
+    """One consumer read: its route, its purpose, its statement and how its rows become
+    the purpose's view. The FastAPI route and the fast path (:mod:`hub.api.fastpath`)
+    answer it with the same :func:`read_view`."""
+
+    route: str
+    """The route's template, as the access log and the audit log name it."""
+    purpose: Scope
+    statement: Select[Any]
+    build: Callable[[Sequence[Row], str], tuple[int, V]]
+    """The person and their view, from the rows of :attr:`statement` and the number."""
+    fields: tuple[str, ...]
+    """The fields the view returns, as its audit entry lists them."""
+
+
+def _view(
+    route: str,
+    purpose: Scope,
+    statement: Select[Any],
+    build: Callable[[Sequence[Row], str], tuple[int, V]],
+    model: type[V],
+) -> ConsumerView[V]:
+    fields = tuple(sorted(model.model_fields))
+    return ConsumerView(router.prefix + route, purpose, statement, build, fields)
+
+
+def _certificate(rows: Sequence[Row], number: str) -> tuple[int, CertificateStatus]:
+    return service.unemployment_certificate(rows, personal_no=number, today=utc_now().date())
+
+
+SOCIAL_ASSISTANCE = _view(
+    SA_ROUTE,
+    "sa-status:read",
+    service.SOCIAL_ASSISTANCE,
+    lambda rows, number: service.social_assistance(rows, personal_no=number),
+    SocialAssistanceStatus,
+)
+CERTIFICATE = _view(
+    CERTIFICATE_ROUTE, "certificate:read", service.CERTIFICATE, _certificate, CertificateStatus
+)
+PERSON = _view(
+    PERSON_ROUTE,
+    "person:read",
+    service.PERSON,
+    lambda rows, number: service.person_record(rows, personal_no=number),
+    PersonRecord,
+)
+
+
+async def read_view(
+    view: ConsumerView[V], caller: Caller, personal_no: str, *, reads: Reads, audit: AuditRecorder
+) -> V:
+    """Read ``view`` of the person in one statement, audit it, then return it to answer.
+
+    The loop's reads and the recorder are given by the caller (the app's state), not
+    taken from dependencies: on this path FastAPI's solving of a dependency costs more
+    than the read it serves."""
+    number = service.checked_personal_no(personal_no)
+    person_id, answer = view.build(await reads.all(view.statement, number=number), number)
+    await audit.record_async(caller.reads([person_id], fields=view.fields, target=view.route))
+    return answer
+
+
 @router.get(
     SA_ROUTE,
     response_model=SocialAssistanceStatus,
@@ -53,9 +123,7 @@ _ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 )
 async def social_assistance(personal_no: PersonalNo, request: Request) -> SocialAssistanceStatus:
     """Whether a person receives social assistance: category, status, since, payments."""
-    caller = await authorize(request, "sa-status:read")
-    build = service.social_assistance
-    return await _answer(request, caller, personal_no, SA_ROUTE, service.SOCIAL_ASSISTANCE, build)
+    return await _answer(request, SOCIAL_ASSISTANCE, personal_no)
 
 
 @router.get(
@@ -66,11 +134,7 @@ async def social_assistance(personal_no: PersonalNo, request: Request) -> Social
 )
 async def unemployment_certificate(personal_no: PersonalNo, request: Request) -> CertificateStatus:
     """A person's unemployment certificate: valid, expired, revoked (why) or never issued."""
-    caller = await authorize(request, "certificate:read")
-    build = partial(service.unemployment_certificate, today=utc_now().date())
-    return await _answer(
-        request, caller, personal_no, CERTIFICATE_ROUTE, service.CERTIFICATE, build
-    )
+    return await _answer(request, CERTIFICATE, personal_no)
 
 
 @router.get(
@@ -78,33 +142,14 @@ async def unemployment_certificate(personal_no: PersonalNo, request: Request) ->
 )
 async def person(personal_no: PersonalNo, request: Request) -> PersonRecord:
     """The canonical record of a person, every value with its source registry and time."""
-    caller = await authorize(request, "person:read")
-    return await _answer(
-        request, caller, personal_no, PERSON_ROUTE, service.PERSON, service.person_record
-    )
+    return await _answer(request, PERSON, personal_no)
 
 
-class _Build(Protocol[V]):
-    def __call__(self, rows: Sequence[Row], *, personal_no: str) -> tuple[int, V]: ...
+VIEWS: tuple[ConsumerView[Any], ...] = (SOCIAL_ASSISTANCE, CERTIFICATE, PERSON)
+"""The consumer reads, each answered by its route and by the fast path."""
 
 
-async def _answer(
-    request: Request,
-    caller: Caller,
-    personal_no: str,
-    route: str,
-    statement: Select[Any],
-    build: _Build[V],
-) -> V:
-    """Read the view in one statement, audit it, then answer it.
-
-    The loop's reads and the recorder come from the app's state, not from dependencies:
-    on this path FastAPI's solving of a dependency costs more than the read it serves."""
+async def _answer(request: Request, view: ConsumerView[V], personal_no: str) -> V:
     state = request.app.state
-    reads: Reads = state.async_reads
-    audit: AuditRecorder = state.audit
-    number = service.checked_personal_no(personal_no)
-    person_id, view = build(await reads.all(statement, number=number), personal_no=number)
-    fields = sorted(type(view).model_fields)
-    await audit.record_async(caller.reads([person_id], fields=fields, target=router.prefix + route))
-    return view
+    caller = await authorize(request, view.purpose)
+    return await read_view(view, caller, personal_no, reads=state.async_reads, audit=state.audit)
