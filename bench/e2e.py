@@ -36,11 +36,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
-from sqlalchemy.engine import make_url
+from bench.api import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DATABASE_PREFIX = "ura_bench"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/ura_bench_e2e"
 MEMORY_TARGET_MIB = 2048
 QUIET_FLOW_TARGET_SECONDS = 1.0
@@ -199,18 +197,6 @@ def stage(
     return figures
 
 
-def fresh_postgres(url: str) -> None:
-    """Drop and create the bench's database (only one named ``ura_bench...``)."""
-    parsed = make_url(url)
-    name = parsed.database or ""
-    if not name.startswith(BENCH_DATABASE_PREFIX):
-        raise SystemExit(f"name the bench's database {BENCH_DATABASE_PREFIX}_..., not {name!r}")
-    admin = parsed.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def mock_peak_mib(pid: int) -> float:
     """The mock process's peak resident set so far (VmHWM), in MiB."""
     for text in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -229,7 +215,7 @@ def run_database(
     from hub.sync.flows import FLOWS
 
     if kind == "postgresql":
-        fresh_postgres(url)
+        fresh_postgres_database(url)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
