@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import psycopg
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
@@ -90,6 +90,7 @@ def prepare_store(url: str, work: Path, persons: int, seed: int) -> tuple[str, l
         reference = date.fromisoformat(manifest["reference_date"])
         decide_flow(engine, settings, "suspensions", as_of=reference)
     refresh_statistics(engine)
+    settle(engine)
     with unit_of_work(engine) as session:
         _client, key = add_client(
             session,
@@ -107,6 +108,21 @@ def prepare_store(url: str, work: Path, persons: int, seed: int) -> tuple[str, l
     engine.dispose()
     random.Random(seed).shuffle(numbers)
     return key, numbers
+
+
+def settle(engine: Engine) -> None:
+    """Leave the store at rest, as a serving hub's store is, not in the wake of the bulk
+    load that filled it a moment ago: on PostgreSQL its tables vacuumed (the rows' hint bits
+    and visibility set, not left to the first reads) and a checkpoint taken (no flush of
+    the load's pages during the measurement); on SQLite the load's write-ahead log copied
+    into the database (not by the first reads' commits)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("VACUUM (ANALYZE)")
+            connection.exec_driver_sql("CHECKPOINT")
+        else:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def audit_entries(url: str) -> int:

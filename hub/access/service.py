@@ -11,7 +11,7 @@ import re
 import weakref
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, Table, and_, bindparam, or_, update
+from sqlalchemy import Engine, Table, and_, bindparam, exists, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -116,10 +116,24 @@ def authenticate(
     """
     key = _bearer_key(authorization_header)
     lookup = _lookup(key)
-    found = _resolve(reader.all(_CLIENTS_BY_KEY, **lookup), lookup["digest"])
+    found = _resolve(reader.all(CLIENTS_BY_KEY, **lookup), lookup["digest"])
     if isinstance(found, ActiveClient):
         return found
     return _upgrade_legacy(engine, key, found)
+
+
+def key_lookup(authorization_header: str | None) -> dict[str, str]:
+    """The parameters of :data:`CLIENTS_BY_KEY` for the key in ``Authorization: Bearer KEY``,
+    before any read; :class:`Unauthenticated` for no key or one not shaped as a key."""
+    return _lookup(_bearer_key(authorization_header))
+
+
+def client_of(rows: Sequence[Row], lookup: dict[str, str]) -> ActiveClient | None:
+    """The active client of :data:`CLIENTS_BY_KEY`'s ``rows``; :class:`Unauthenticated` for
+    an unknown or revoked key; None for a key issued before migration 0008, which
+    :func:`authenticate_async` verifies and upgrades."""
+    found = _resolve(rows, lookup["digest"])
+    return found if isinstance(found, ActiveClient) else None
 
 
 async def authenticate_async(
@@ -133,7 +147,7 @@ async def authenticate_async(
     """
     key = _bearer_key(authorization_header)
     lookup = _lookup(key)
-    found = _resolve(await reads.all(_CLIENTS_BY_KEY, **lookup), lookup["digest"])
+    found = _resolve(await reads.all(CLIENTS_BY_KEY, **lookup), lookup["digest"])
     if isinstance(found, ActiveClient):
         return found
     from anyio import to_thread  # here: the CLI imports this module and never gets here
@@ -197,7 +211,7 @@ _GRANT = (
     _CLIENT.c.key_digest,
     _CLIENT.c.key_hash,
 )
-_CLIENTS_BY_KEY = core_select(*_GRANT).where(
+CLIENTS_BY_KEY = core_select(*_GRANT).where(
     or_(
         _CLIENT.c.key_digest == bindparam("digest"),
         and_(  # keys issued before migration 0008, until their first use
@@ -207,7 +221,14 @@ _CLIENTS_BY_KEY = core_select(*_GRANT).where(
         ),
     )
 )
-"""The client of a key's digest (unique), and any not yet upgraded client of its prefix."""
+"""The client of a key's digest (unique), and any not yet upgraded client of its prefix
+(parameters: :func:`key_lookup`)."""
+KEY_IS_ACTIVE = exists().where(
+    _CLIENT.c.key_digest == bindparam("digest"), _CLIENT.c.revoked_at.is_(None)
+)
+"""True for the digest of a known, unrevoked key: the condition of a read sent together
+with the key's look-up (:func:`hub.api.persons.views.read_view`), so that nothing is read
+for a wrong or revoked key."""
 _UPGRADE = (
     update(_CLIENT)
     .where(_CLIENT.c.id == bindparam("client_id"), _CLIENT.c.key_digest.is_(None))

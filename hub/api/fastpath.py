@@ -7,12 +7,11 @@ framework's: seven middleware layers each wrapping ``send``, the router's matchi
 every route, the parameters' validation, the endpoint's dependency solving, the response
 model validated once more, each layer a coroutine. :class:`ConsumerReads` matches the
 path itself and does the route's work with the route's own parts: the request's
-:class:`~hub.api.middleware.Exchange` (request id, access log line, metrics), the
-authorization (:func:`~hub.api.security.authorize_header`: the key's digest looked up,
-the rate spent, the purpose checked), the view read and audited
-(:func:`~hub.api.persons.views.read_view`), and the body serialised by the view's
-model as FastAPI serialises it. An error is answered by the app's own exception
-handler, so the body, status and headers are the route's.
+:class:`~hub.api.middleware.Exchange` (request id, access log line, metrics), the caller
+authorized and the view read and audited (:func:`~hub.api.persons.views.read_view`: the
+key's digest looked up with the view, the rate spent, the purpose checked), and the body
+serialised by the view's model as FastAPI serialises it. An error is answered by the
+app's own exception handler, so the body, status and headers are the route's.
 
 Anything it is not sure to answer as the route would goes on to FastAPI untouched,
 before any work is done: another method, a body (the body limit applies there), a
@@ -38,7 +37,6 @@ from hub.api.middleware import Exchange
 from hub.api.persons.views import VIEWS, ConsumerView, read_view
 from hub.api.problems import unexpected_error_response
 from hub.api.request_id import HEADER
-from hub.api.security import authorize_header
 
 PREFIX = "/v1/persons/"
 _NUMBER = re.compile(r"[1-9][0-9]{9}")
@@ -124,11 +122,9 @@ class ConsumerReads:
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The answer's status, headers and body: the view, or the problem the route's
         error would be answered with."""
-        state = self._app.state
         try:
-            caller = await authorize_header(state, authorization, view.purpose)
             answer: BaseModel = await read_view(
-                view, caller, personal_no, reads=state.async_reads, audit=state.audit
+                view, personal_no, authorization, state=self._app.state
             )
         except Exception as error:
             response = await self._problem(scope, receive, error)

@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
 from hub.access import service as access
+from hub.access.models import ActiveClient
 from hub.access.ratelimit import RateLimiter
 from hub.access.scopes import Scope
 from hub.api.middleware import identify_client
@@ -94,10 +95,17 @@ async def authorize(request: Request, *scopes: Scope) -> Caller:
 
 async def authorize_header(state: State, authorization: str | None, *scopes: Scope) -> Caller:
     """:func:`authorize` given the app's state and the ``Authorization`` header's value, for
-    code that answers without a :class:`Request` (:mod:`hub.api.fastpath`)."""
+    code that answers without a :class:`Request` (:mod:`hub.api.persons.views`)."""
     client = await access.authenticate_async(
         state.async_reads, authorization_header=authorization, engine=state.engine
     )
+    return admit(state, client, *scopes)
+
+
+def admit(state: State, client: ActiveClient, *scopes: Scope) -> Caller:
+    """The caller an authenticated ``client`` acts as, for the first of ``scopes`` it holds:
+    its rate spent (:class:`~hub.access.errors.RateLimited`), the scope required
+    (:class:`~hub.access.errors.Forbidden`)."""
     identify_client(client.name)  # the access log and metrics name it, 403/429 included
     limiter: RateLimiter = state.rate_limiter
     limiter.check(client)

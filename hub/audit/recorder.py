@@ -65,23 +65,33 @@ log = get_logger("audit")
 RETRY_FIRST, RETRY_MOST = 0.0005, 0.02
 """Seconds before the first retry of a locked chain, and the most between two retries."""
 
+_HEAD_STATEMENT = (
+    b"ura_audit_head",
+    b"SELECT entry_hash FROM audit_entry ORDER BY id DESC LIMIT 1",
+)
+_INSERT_STATEMENT = (
+    b"ura_audit_insert",
+    b"INSERT INTO audit_entry (occurred_at, action, actor, purpose, person_id, fields, "
+    b"target, request_id, prev_hash, entry_hash) "
+    b"SELECT $1::timestamptz, r.action, r.actor, r.purpose, r.person_id, r.fields, r.target, "
+    b"r.request_id, r.prev_hash, r.entry_hash "
+    b"FROM json_populate_recordset(NULL::audit_entry, $2::json) WITH ORDINALITY AS r "
+    b"ORDER BY r.ordinality",
+)
+"""The recorder's two statements, prepared once per connection (planned once, not at every
+group) and run by ``EXECUTE`` among the other statements of a round trip. The insert takes
+a group in one statement whatever its size, ids in the order of the chain, each entry's
+JSON parsed once into the row."""
 _LOCK_AND_HEAD = (
     b"BEGIN; SET LOCAL lock_timeout = %%d; SELECT pg_advisory_xact_lock(%d); "
-    b"SELECT entry_hash FROM audit_entry ORDER BY id DESC LIMIT 1" % CHAIN_LOCK_KEY
+    b"EXECUTE ura_audit_head" % CHAIN_LOCK_KEY
 )
 """Begin, wait for the chain's lock (at most the ``%d`` milliseconds), read the head: one
 round trip. Each statement of a text sees what was committed before it began, so the head
 is read once the lock is held."""
-_INSERT_GROUP = (
-    b"INSERT INTO audit_entry (occurred_at, action, actor, purpose, person_id, fields, "
-    b"target, request_id, prev_hash, entry_hash) "
-    b"SELECT %s::timestamptz, e.doc->>'action', e.doc->>'actor', e.doc->>'purpose', "
-    b"(e.doc->>'person_id')::integer, e.doc->'fields', e.doc->>'target', "
-    b"e.doc->>'request_id', e.doc->>'prev_hash', e.doc->>'entry_hash' "
-    b"FROM json_array_elements(%s::json) WITH ORDINALITY AS e(doc, n) ORDER BY n; COMMIT"
-)
-"""A group in one statement whatever its size, ids in the order of the chain, and the
-commit: filled with two literals escaped by libpq (the time, the group as JSON)."""
+_INSERT_GROUP = b"EXECUTE ura_audit_insert(%s, %s); COMMIT"
+"""The group and the commit: one round trip, filled with two literals escaped by libpq (the
+time, the group as JSON)."""
 _ENTRY: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = (*HASHED_COLUMNS, "entry_hash")
 _HEAD = "SELECT entry_hash FROM audit_entry ORDER BY id DESC LIMIT 1"
@@ -234,6 +244,8 @@ class AuditRecorder:
         wait_ms = max(1, round(self._lock_wait * 1000))
         connection = await self._driver.acquire()
         try:
+            await connection.prepare(*_HEAD_STATEMENT)
+            await connection.prepare(*_INSERT_STATEMENT)
             try:
                 _begin, _wait, _lock, head = await connection.simple(_LOCK_AND_HEAD % wait_ms)
             except errors.LockNotAvailable:

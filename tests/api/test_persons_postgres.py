@@ -9,6 +9,7 @@ does not hold up the process's other requests.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -26,10 +27,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from hub.access import keys
+from hub.access.service import CLIENTS_BY_KEY, revoke_client
 from hub.api import create_app
+from hub.api.persons.views import SOCIAL_ASSISTANCE
 from hub.audit.models import AuditEntry
 from hub.audit.service import CHAIN_LOCK_KEY, verify
 from hub.settings import Settings
+from hub.store.engine import unit_of_work
+from hub.store.prepared import DriverReads
 from mocks.core.server import RunningRegistries, serve_app
 from tests.api.conftest import PERSON_ROUTES, Hub, key_maker
 from tests.conftest import Population
@@ -231,3 +237,34 @@ def _holding(url: str, statement: str) -> Iterator[_Release]:
 def _audit_entries(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+def test_a_view_reads_the_person_only_for_an_active_key(pg_hub: Hub, sample: list[str]) -> None:
+    """The key's look-up and the view go to the database in one round trip; the view reads
+    nothing unless the key is known and not revoked. A key revoked between two reads is
+    refused at the very next one (nothing is cached), and no entry is audited for it."""
+    key = pg_hub.new_key("sa-status:read", name="pg-revoked-portal")
+    path = PERSON_ROUTES["sa-status:read"].format(personal_no=sample[0])
+    with pg_hub.client(key) as client:
+        assert client.get(path).status_code == 200
+        with unit_of_work(pg_hub.engine) as session:
+            revoke_client(session, name="pg-revoked-portal")
+        before = _audit_entries(pg_hub.engine)
+        assert_problem(client.get(path), 401, "unauthenticated")
+    assert _audit_entries(pg_hub.engine) == before
+
+    async def view_rows(digest: str) -> list[dict[str, object]]:
+        reads = DriverReads(pg_hub.engine, connections=1)
+        try:
+            _clients, rows = await reads.together(
+                (CLIENTS_BY_KEY, {"digest": digest, "prefix": "ura_unknown"}),
+                (SOCIAL_ASSISTANCE.gated, {"number": sample[0], "digest": digest}),
+            )
+            return rows
+        finally:
+            await reads.aclose()
+
+    active = pg_hub.new_key("sa-status:read", name="pg-active-portal")
+    assert asyncio.run(view_rows(keys.digest(active)))  # the person, read
+    assert asyncio.run(view_rows(keys.digest(key))) == []  # revoked: nothing read
+    assert asyncio.run(view_rows(keys.digest(active + "x"))) == []  # unknown: nothing read

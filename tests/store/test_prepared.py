@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, inspect, select
 from sqlalchemy.engine import make_url
 
 from hub.canonical import Person
 from hub.errors import StoreUnavailable
 from hub.store.engine import make_engine
 from hub.store.migrate import upgrade
-from hub.store.prepared import DriverReads, PreparedStatement
+from hub.store.prepared import DriverReads, PreparedStatement, Row
 
 pytestmark = pytest.mark.postgres
 
@@ -60,6 +60,62 @@ def test_rows_come_back_typed_and_parameters_bound_as_text(pg: Engine) -> None:
     (row,) = asyncio.run(scenario())
     assert row["number"] == 42
     assert row["today"] is not None
+
+
+def test_statements_read_together_give_what_each_gives_alone(pg: Engine) -> None:
+    """Two statements in one round trip (``EXECUTE`` texts, the parameters as escaped
+    literals): a quote, a NULL, dates and numbers come back as each statement alone gives
+    them, and a failing statement fails the call as the driver's error would."""
+    echo = select(
+        bindparam("text", type_=Person.first_name.type).label("text"),  # type: ignore[attr-defined]
+        bindparam("number", type_=Person.id.type).label("number"),  # type: ignore[attr-defined]
+    )
+    today = select(
+        func.current_date().label("today"), bindparam("n", type_=Person.id.type).label("n")
+    )  # type: ignore[attr-defined]
+    given = {"text": "O'Brien\\'; DROP TABLE person; --", "number": None}
+
+    async def scenario() -> tuple[list[list[dict[str, object]]], list[dict[str, object]]]:
+        reads = DriverReads(pg, connections=1)
+        try:
+            together = await reads.together((echo, given), (today, {"n": 3}))
+            alone = await reads.all(echo, **given)
+            return together, alone
+        finally:
+            await reads.aclose()
+
+    together, alone = asyncio.run(scenario())
+    assert together[0] == alone == [{"text": given["text"], "number": None}]
+    assert together[1][0]["n"] == 3
+    assert together[1][0]["today"] is not None
+    assert inspect(pg).has_table("person")  # the quote was a literal, not SQL
+
+    async def failing() -> None:
+        reads = DriverReads(pg, connections=1)
+        try:
+            await reads.together((echo, given), (_SLEEP, {"seconds": "not a number"}))
+        finally:
+            await reads.aclose()
+
+    with pytest.raises(StoreUnavailable):
+        asyncio.run(failing())
+
+
+def test_the_loops_connections_plan_for_point_reads(pg: Engine) -> None:
+    """The loop's connections tell the planner that random pages cost little (the data of
+    a person's view is in memory); other connections keep the server's setting."""
+    setting = select(func.current_setting("random_page_cost").label("cost"))
+
+    async def scenario() -> Row | None:
+        reads = DriverReads(pg, connections=1)
+        try:
+            return await reads.one(setting)
+        finally:
+            await reads.aclose()
+
+    assert asyncio.run(scenario()) == {"cost": "1.1"}
+    with pg.connect() as connection:
+        assert connection.execute(setting).scalar_one() != "1.1"
 
 
 def test_callers_beyond_the_pool_wait_in_turn_and_none_is_lost(pg: Engine) -> None:
