@@ -54,6 +54,24 @@ def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+_PREV_KEY = '"prev_hash":"'
+
+
+def around_prev_hash(values: Mapping[str, Any]) -> tuple[str, str]:
+    """The canonical serialisation of an entry whose ``prev_hash`` is not known yet, as the
+    text before it and the text after it: for any hash ``h``,
+    ``canonical_bytes({**values, "prev_hash": h}) == (before + h + after).encode()``.
+
+    What lets the database chain a group itself, while it holds the chain's lock (the API's
+    recorder on PostgreSQL): ``sha256(before || h || after)``. The keys are sorted and every
+    string value escaped, so the key's quotes appear nowhere else."""
+    text = canonical_bytes({**values, "prev_hash": GENESIS_HASH}).decode()
+    before, mark, after = text.partition(_PREV_KEY + GENESIS_HASH)
+    if not mark:
+        raise ValueError("no prev_hash in the canonical form")
+    return before + _PREV_KEY, after
+
+
 def entry_hash(values: Mapping[str, Any]) -> str:
     """The hex SHA-256 an entry with these column values must carry."""
     return hashlib.sha256(canonical_bytes(values)).hexdigest()

@@ -10,12 +10,13 @@ measured on two cores that made every read of the loop about twice as slow (see
 bench/api.py).
 
 On PostgreSQL the commit is asynchronous (:meth:`AuditRecorder._drain`), on the
-recorder's own connection (:class:`~hub.store.prepared.PgConnection`), in two round
-trips: begin, wait for the chain's lock and read its head; then insert the whole group
-in one statement and commit. The loop serves other requests all the while, the wait for
-the lock included (the database hands it to the API processes in turn); the entries
-that arrive before the lock is held join the group, those that arrive during its commit
-form the next one, committed as soon as this one is.
+recorder's own connection (:class:`~hub.store.prepared.PgConnection`), in one round trip:
+begin, wait for the chain's lock, append the group, chained by the database itself
+(``sha256`` of each entry's canonical form around its predecessor's hash), and commit. The
+loop serves other requests all the while, the wait for the lock included (the database
+hands it to the API processes in turn), and the lock is held only while the database
+appends, never across a round trip or a turn of the loop; the entries that arrive during
+a commit form the next group, committed as soon as this one is.
 
 On SQLite the commit is a few hundred microseconds on the loop, and the loop never
 waits for the chain's lock: when another process (another API worker, the dispatcher)
@@ -44,13 +45,14 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert
 from sqlalchemy.pool import PoolProxiedConnection
 
-from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS
+from hub.audit.chain import GENESIS_HASH, HASHED_COLUMNS, around_prev_hash
 from hub.audit.models import AuditEntry
 from hub.audit.service import (
     CHAIN_LOCK_KEY,
     AuditEvent,
     append_many,
     chained_rows,
+    entry_row,
     try_append,
     validate_event,  # the same checks as every append
 )
@@ -59,39 +61,47 @@ from hub.log import get_logger
 from hub.metrics import AUDIT_GROUP
 from hub.store.engine import unit_of_work
 from hub.store.prepared import PgConnection, PgPool, PreparedStatement
+from hub.store.types import utc_now
 
 log = get_logger("audit")
 
 RETRY_FIRST, RETRY_MOST = 0.0005, 0.02
 """Seconds before the first retry of a locked chain, and the most between two retries."""
 
-_HEAD_STATEMENT = (
-    b"ura_audit_head",
-    b"SELECT entry_hash FROM audit_entry ORDER BY id DESC LIMIT 1",
+_APPEND_STATEMENT = (
+    b"ura_audit_append",
+    b"WITH RECURSIVE g AS ("
+    b" SELECT * FROM json_to_recordset($2::json) AS r(n integer, action text, actor text,"
+    b" purpose text, person_id integer, fields json, target text, request_id text,"
+    b" before text, after text)"
+    b"), chain (n, hash) AS ("
+    b" SELECT 0, coalesce((SELECT entry_hash FROM audit_entry ORDER BY id DESC LIMIT 1)::text,"
+    b" '" + GENESIS_HASH.encode() + b"')"
+    b" UNION ALL"
+    b" SELECT g.n, encode(sha256(convert_to(g.before || chain.hash || g.after, 'UTF8')), 'hex')"
+    b" FROM chain JOIN g ON g.n = chain.n + 1"
+    b") "
+    b"INSERT INTO audit_entry (occurred_at, action, actor, purpose, person_id, fields, target,"
+    b" request_id, prev_hash, entry_hash) "
+    b"SELECT $1::timestamptz, g.action, g.actor, g.purpose, g.person_id, g.fields, g.target,"
+    b" g.request_id, prev.hash, this.hash"
+    b" FROM g JOIN chain AS this ON this.n = g.n JOIN chain AS prev ON prev.n = g.n - 1"
+    b" ORDER BY g.n",
 )
-_INSERT_STATEMENT = (
-    b"ura_audit_insert",
-    b"INSERT INTO audit_entry (occurred_at, action, actor, purpose, person_id, fields, "
-    b"target, request_id, prev_hash, entry_hash) "
-    b"SELECT $1::timestamptz, r.action, r.actor, r.purpose, r.person_id, r.fields, r.target, "
-    b"r.request_id, r.prev_hash, r.entry_hash "
-    b"FROM json_populate_recordset(NULL::audit_entry, $2::json) WITH ORDINALITY AS r "
-    b"ORDER BY r.ordinality",
-)
-"""The recorder's two statements, prepared once per connection (planned once, not at every
-group) and run by ``EXECUTE`` among the other statements of a round trip. The insert takes
-a group in one statement whatever its size, ids in the order of the chain, each entry's
-JSON parsed once into the row."""
-_LOCK_AND_HEAD = (
+"""A group appended and chained by the database itself, in one statement whatever its
+size: the head read, then each entry's hash, ``sha256`` of its canonical form around its
+predecessor's hash (:func:`~hub.audit.chain.around_prev_hash`, which ``hub audit verify``
+checks as it checks every entry), ids in the order of the chain. Prepared once per
+connection (planned once, not at every group)."""
+_APPEND_GROUP = (
     b"BEGIN; SET LOCAL lock_timeout = %%d; SELECT pg_advisory_xact_lock(%d); "
-    b"EXECUTE ura_audit_head" % CHAIN_LOCK_KEY
+    b"EXECUTE ura_audit_append(%%s, %%s); COMMIT" % CHAIN_LOCK_KEY
 )
-"""Begin, wait for the chain's lock (at most the ``%d`` milliseconds), read the head: one
-round trip. Each statement of a text sees what was committed before it began, so the head
-is read once the lock is held."""
-_INSERT_GROUP = b"EXECUTE ura_audit_insert(%s, %s); COMMIT"
-"""The group and the commit: one round trip, filled with two literals escaped by libpq (the
-time, the group as JSON)."""
+"""Begin, wait for the chain's lock (at most the ``%d`` milliseconds), append the group and
+commit: one round trip, filled with the wait and two literals escaped by libpq (the time,
+the group as JSON). The lock is held only while the database appends, never across a
+round trip or a turn of the event loop; each statement of a text sees what was committed
+before it began, so the head is read once the lock is held."""
 _ENTRY: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = (*HASHED_COLUMNS, "entry_hash")
 _HEAD = "SELECT entry_hash FROM audit_entry ORDER BY id DESC LIMIT 1"
@@ -103,18 +113,6 @@ class AuditUnavailable(HubError):
 
 _Group = tuple[list[AuditEvent], "asyncio.Future[None]"]
 """A group's entries and the future its requests wait on."""
-
-
-class _ChainLocked(Exception):
-    """Another transaction held the chain's lock for the whole wait."""
-
-
-class _GroupFailed(Exception):
-    """Appending a group taken from the waiting list failed (the cause is chained)."""
-
-    def __init__(self, group: _Group) -> None:
-        super().__init__("the audit group could not be appended")
-        self.group = group
 
 
 class AuditRecorder:
@@ -209,69 +207,61 @@ class AuditRecorder:
             self._draining = None
 
     async def _commit_group(self) -> None:
-        """Commit the waiting group (PostgreSQL). The lock is waited for in the database,
-        at most ``lock_wait``: the wait is asynchronous, so the loop serves other requests
-        meanwhile, and the database hands the lock to waiters in turn, where polling could
-        lose it to the other API processes again and again. The group stays open (arrivals
-        join it) until the lock is held."""
+        """Commit the waiting group (PostgreSQL) in one round trip. The lock is waited for
+        in the database, at most ``lock_wait``: the wait is asynchronous, so the loop serves
+        other requests meanwhile, and the database hands the lock to waiters in turn, where
+        polling could lose it to the other API processes again and again. What arrives
+        meanwhile forms the next group, sent as soon as this one is committed."""
+        from psycopg import errors
+
+        events, committed = self._take()
         try:
-            taken = await self._append_async()
-        except _ChainLocked:
-            events, committed = self._take()
+            await self._append_async(events)
+        except errors.LockNotAvailable:
             log.error("audit_lock_wait_exceeded", entries=len(events))
             _settle(committed, self._locked_too_long())
             return
         except Exception as error:
-            group = error.group if isinstance(error, _GroupFailed) else self._take()
-            cause = error.__cause__ if isinstance(error, _GroupFailed) else error
-            log.error("audit_append_failed", entries=len(group[0]), error=type(cause).__name__)
+            log.error("audit_append_failed", entries=len(events), error=type(error).__name__)
             failure = AuditUnavailable(
                 "the audit log could not record this read, so it is refused",
                 hint="retry shortly; if it persists, check the database (see /readyz)",
             )
-            failure.__cause__ = cause
-            _settle(group[1], failure)
+            failure.__cause__ = error
+            _settle(committed, failure)
             return
-        AUDIT_GROUP.observe(len(taken[0]))
-        _settle(taken[1], None)
+        AUDIT_GROUP.observe(len(events))
+        _settle(committed, None)
 
-    async def _append_async(self) -> _Group:
-        """Append the waiting group once the chain's lock is held; the group, committed.
-        :class:`_ChainLocked`, with nothing written, if the lock stays held elsewhere."""
-        from psycopg import errors
-
+    async def _append_async(self, events: Sequence[AuditEvent]) -> None:
+        """Append ``events`` once the chain's lock is held, and commit; the driver's
+        ``LockNotAvailable``, with nothing written, if the lock stays held elsewhere."""
         assert self._driver is not None
+        for event in events:
+            validate_event(event)
+        occurred_at = utc_now()
+        group = []
+        for n, event in enumerate(events, start=1):
+            row = entry_row(event, occurred_at, GENESIS_HASH)
+            before, after = around_prev_hash(row)
+            del row["occurred_at"], row["prev_hash"]
+            group.append({**row, "n": n, "before": before, "after": after})
         wait_ms = max(1, round(self._lock_wait * 1000))
         connection = await self._driver.acquire()
         try:
-            await connection.prepare(*_HEAD_STATEMENT)
-            await connection.prepare(*_INSERT_STATEMENT)
-            try:
-                _begin, _wait, _lock, head = await connection.simple(_LOCK_AND_HEAD % wait_ms)
-            except errors.LockNotAvailable:
-                await connection.simple(b"ROLLBACK")
-                raise _ChainLocked() from None
-            taken = self._take()
-            try:
-                previous = head.get_value(0, 0) if head.ntuples else None
-                await self._insert_group(connection, taken[0], previous)
-            except Exception as error:  # the pool drops a connection left in a transaction
-                raise _GroupFailed(taken) from error
-            return taken
+            await connection.prepare(*_APPEND_STATEMENT)
+            await connection.simple(
+                _APPEND_GROUP
+                % (
+                    wait_ms,
+                    connection.literal(occurred_at.isoformat()),
+                    connection.literal(json.dumps(group)),
+                )
+            )
         finally:
+            if not connection.idle:  # failed mid-transaction: end it, or the pool drops it
+                await _rolled_back(connection)
             await self._driver.release(connection)
-
-    async def _insert_group(
-        self, connection: PgConnection, events: Sequence[AuditEvent], head: bytes | None
-    ) -> None:
-        for event in events:
-            validate_event(event)
-        rows = chained_rows(head.decode() if head is not None else GENESIS_HASH, events)
-        occurred_at = rows[0]["occurred_at"]
-        group = json.dumps([{k: v for k, v in row.items() if k != "occurred_at"} for row in rows])
-        await connection.simple(
-            _INSERT_GROUP % (connection.literal(occurred_at.isoformat()), connection.literal(group))
-        )
 
     def _take(self) -> _Group:
         """The waiting group, closed: what arrives from now on forms the next one."""
@@ -347,6 +337,13 @@ class _SqliteChain:
             fresh.execute("PRAGMA busy_timeout=0")
         raw: Any = self._connection.driver_connection
         return raw
+
+
+async def _rolled_back(connection: PgConnection) -> None:
+    try:
+        await connection.simple(b"ROLLBACK")
+    except Exception:  # broken: the pool closes it
+        return
 
 
 def _settle(committed: asyncio.Future[None], outcome: AuditUnavailable | None) -> None:

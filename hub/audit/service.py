@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, insert, text
@@ -379,20 +380,25 @@ def chained_rows(prev_hash: str, events: Sequence[AuditEvent]) -> list[dict[str,
     occurred_at = utc_now()
     rows: list[dict[str, Any]] = []
     for event in events:
-        row: dict[str, Any] = {
-            "occurred_at": occurred_at,
-            "action": event.action,
-            "actor": event.actor,
-            "purpose": event.purpose,
-            "person_id": event.person_id,
-            "fields": sorted(set(event.fields)),
-            "target": event.target,
-            "request_id": event.request_id,
-            "prev_hash": prev_hash,
-        }
+        row = entry_row(event, occurred_at, prev_hash)
         row["entry_hash"] = prev_hash = entry_hash(row)
         rows.append(row)
     return rows
+
+
+def entry_row(event: AuditEvent, occurred_at: datetime, prev_hash: str) -> dict[str, Any]:
+    """The hashed columns of ``event``'s entry (:data:`~hub.audit.chain.HASHED_COLUMNS`)."""
+    return {
+        "occurred_at": occurred_at,
+        "action": event.action,
+        "actor": event.actor,
+        "purpose": event.purpose,
+        "person_id": event.person_id,
+        "fields": sorted(set(event.fields)),
+        "target": event.target,
+        "request_id": event.request_id,
+        "prev_hash": prev_hash,
+    }
 
 
 def _rows(session: Session, batch_size: int) -> Iterator[Mapping[str, Any]]:

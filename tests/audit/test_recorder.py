@@ -119,3 +119,43 @@ def test_a_failing_store_refuses_the_reads_of_its_group(engine: Engine) -> None:
     with pytest.raises(AuditUnavailable) as refused:
         asyncio.run(_record_while_ticking(recorder, _reads(2)))
     assert "could not record this read" in str(refused.value)
+
+
+def test_entries_of_every_shape_chain_as_every_other_writer_chains_them(engine: Engine) -> None:
+    """On PostgreSQL the recorder's groups are hashed by the database (``sha256`` in SQL);
+    interleaved with entries hashed in Python (a synchronous append), with text that JSON
+    escapes (quotes, backslashes, control characters, non-ASCII letters) and empty values,
+    the whole chain verifies, and each entry reads back as it was recorded."""
+    odd = [
+        AuditEvent(
+            action="read", actor="qendra-sociale-prishtinë", purpose="sa-status:read",
+            person_id=None, fields=['a"b', "c\\d", "ç", "ë\u00a0é"],
+            target='/v1/persons/{personal_no}?q="x"\\\t\u0001', request_id=None,
+        ),
+        AuditEvent(
+            action="read", actor="ea-portal", purpose="certificate:read", person_id=7,
+            fields=[], target="/v1/persons/{personal_no}/unemployment-certificate",
+            request_id="ЖЖ-1",
+        ),
+    ]  # fmt: skip
+    recorder = AuditRecorder(engine, lock_wait=10)
+
+    async def scenario() -> None:
+        try:
+            await asyncio.gather(*(recorder.record_async([event]) for event in odd))
+            recorder.record(_reads(2))  # chained in Python, after the database's
+            await recorder.record_async(_reads(3))
+        finally:
+            await recorder.aclose()
+
+    asyncio.run(scenario())
+    with Session(engine) as session:
+        result = audit.verify(session)
+        assert result.ok, result.reason
+        assert result.checked == 7
+        stored = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()  # type: ignore[arg-type]
+    assert stored[0].target == odd[0].target
+    assert stored[0].fields == sorted(set(odd[0].fields))
+    assert stored[0].person_id is None
+    assert stored[1].request_id == "ЖЖ-1"
+    assert stored[1].fields == []
