@@ -1,6 +1,7 @@
 """Social-assistance reads under 64 concurrent clients, next to a bare FastAPI endpoint.
 
-    python bench/api.py [--persons 10000] [--workers 2] [--seconds 10] [--database-url URL]
+    python bench/api.py [--persons 10000] [--workers 2] [--rounds 3] [--seconds 10]
+                        [--database-url URL]
 
 Generates a population, serves it from the mocks (a separate process), ingests it into a
 fresh store and registers an ``sa-status:read`` client. Then, with the same uvicorn
@@ -10,8 +11,11 @@ configuration for all,
 2. serves the hub's API (``hub.api.main:app_from_environment``),
 and drives each with ``bench/loadgen.py`` (64 keep-alive connections, closed loop, in its
 own process) — the hub over ``GET /v1/persons/{pn}/social-assistance`` for every known
-personal number in turn. Prints first hub-rps / bare-rps against the ``async def``
-ceiling (then against ``def``), then requests per second and p50/p99 latency of each.
+personal number in turn. The three are served at once and driven in turn, ``--rounds``
+times over, each round in another order, so that a drift of the machine's speed (other
+tenants of its host) weighs on all three alike. Prints first hub-rps / bare-rps against
+the ``async def`` ceiling (then against ``def``), then the ratio of each round, then
+requests per second and p50/p99 latency of each, pooled over the rounds.
 Targets: on SQLite ratio >= 0.5 and hub p99 <= 25 ms; on PostgreSQL (``--database-url
 postgresql://.../ura_bench_api``, a database the bench drops and creates again, so its
 name must begin with ``ura_bench``) ratio >= 0.4 and hub p99 <= 40 ms. It also checks
@@ -24,10 +28,14 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -167,38 +175,97 @@ def wait_until_up(
     raise SystemExit(f"the server on port {port} did not answer {path} within 60 s")
 
 
-def measure(
-    factory: str,
-    paths: list[str],
-    headers: dict[str, str],
-    args: argparse.Namespace,
-    env: dict[str, str],
-    work: Path,
-) -> dict[str, Any]:
-    """Serve one app, drive it with the load generator, stop it; the generator's figures."""
-    port = free_port_base()
-    process = serve(factory, port, args, env)
+@dataclass
+class App:
+    """One app under measurement: how it is served and driven, and what it answered."""
+
+    name: str
+    factory: str
+    paths: list[str]
+    headers: dict[str, str]
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    rounds: list[float] = field(default_factory=list)
+    """Requests per second of each round."""
+
+    def result(self) -> dict[str, Any]:
+        """The pooled figures of every round."""
+        ordered = sorted(self.latencies)
+        n = len(ordered)
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "statuses": self.statuses,
+            "rps": self.requests / self.seconds,
+            "p50_ms": statistics.median(ordered) if n else float("nan"),
+            "p99_ms": ordered[min(n - 1, int(0.99 * n))] if n else float("nan"),
+        }
+
+
+@contextmanager
+def served(apps: list[App], args: argparse.Namespace, env: dict[str, str]) -> Iterator[None]:
+    """Every app served at once, each on its own port, until the block ends."""
     try:
-        wait_until_up(port, paths[0], headers, process)
-        paths_file = work / f"paths-{port}.txt"
-        paths_file.write_text("\n".join(paths) + "\n")
-        command = [
-            sys.executable, str(ROOT / "bench" / "loadgen.py"), "--port", str(port),
-            "--paths", str(paths_file), "--concurrency", str(args.concurrency),
-            "--warmup", str(args.warmup), "--seconds", str(args.seconds),
-        ]  # fmt: skip
-        for name, value in headers.items():
-            command += ["--header", f"{name}: {value}"]
-        out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
-        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        return result
+        for app in apps:
+            app.port = free_port_base()
+            app.process = serve(app.factory, app.port, args, env)
+            wait_until_up(app.port, app.paths[0], app.headers, app.process)
+        yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for app in apps:
+            if app.process is not None:
+                app.process.terminate()
+        for app in apps:
+            if app.process is not None:
+                try:
+                    app.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    app.process.kill()
+                    app.process.wait()
+
+
+def drive(app: App, args: argparse.Namespace, work: Path) -> None:
+    """One round of load on ``app`` by the load generator (its own process); its figures
+    added to the app's."""
+    paths_file = work / f"paths-{app.port}.txt"
+    if not paths_file.exists():
+        paths_file.write_text("\n".join(app.paths) + "\n")
+    latencies_file = work / f"latencies-{app.port}.txt"
+    command = [
+        sys.executable, str(ROOT / "bench" / "loadgen.py"), "--port", str(app.port),
+        "--paths", str(paths_file), "--concurrency", str(args.concurrency),
+        "--warmup", str(args.warmup), "--seconds", str(args.seconds),
+        "--latencies", str(latencies_file),
+    ]  # fmt: skip
+    for name, value in app.headers.items():
+        command += ["--header", f"{name}: {value}"]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    app.requests += result["requests"]
+    app.errors += result["errors"]
+    app.seconds += args.seconds
+    for status, count in result["statuses"].items():
+        app.statuses[status] = app.statuses.get(status, 0) + count
+    app.latencies += [float(value) for value in latencies_file.read_text().split()]
+    app.rounds.append(result["rps"])
+
+
+def measure_in_rounds(
+    apps: list[App], args: argparse.Namespace, env: dict[str, str], work: Path
+) -> None:
+    """Serve every app, then drive them in turn, ``args.rounds`` times over, each round in
+    another order: a machine whose speed drifts (other tenants of its host) weighs on every
+    app alike, not on whichever came last."""
+    with served(apps, args, env):
+        for turn in range(args.rounds):
+            shift = turn % len(apps)
+            for app in apps[shift:] + apps[:shift]:
+                drive(app, args, work)
 
 
 def line(name: str, result: dict[str, Any]) -> str:
@@ -220,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="of each round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args(argv)
     configure_logging(level="WARNING", fmt="json")
@@ -237,27 +305,35 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(
             f"config: uvicorn --workers {args.workers} --http {args.http} --loop {args.loop}, "
-            f"{args.concurrency} concurrent clients, {args.seconds:.0f} s each, "
+            f"{args.concurrency} concurrent clients, {args.rounds} rounds of "
+            f"{args.seconds:.0f} s each, "
             f"{len(numbers):,} persons, {url.split(':')[0]}"
         )
-        bare = measure("bare_app:create", ["/bare"], {}, args, env, work)
-        threaded = measure("bare_app:create_threaded", ["/bare"], {}, args, env, work)
-        before = audit_entries(url)
         paths = [ROUTE.format(pn=number) for number in numbers]
-        hub = measure(
-            "hub.api.main:app_from_environment", paths,
-            {"Authorization": f"Bearer {key}"}, args, env, work,
-        )  # fmt: skip
+        apps = [
+            App("bare (async def)", "bare_app:create", ["/bare"], {}),
+            App("bare (def)", "bare_app:create_threaded", ["/bare"], {}),
+            App(
+                "hub", "hub.api.main:app_from_environment", paths,
+                {"Authorization": f"Bearer {key}"},
+            ),
+        ]  # fmt: skip
+        before = audit_entries(url)
+        measure_in_rounds(apps, args, env, work)
         audited = audit_entries(url) - before
+    bare, threaded, hub = (app.result() for app in apps)
     target_ratio, target_p99 = TARGETS[make_url(url).get_backend_name()]
     print(
         f"ratio hub-rps / bare-rps: {hub['rps'] / bare['rps']:.2f} against async def "
         f"(target >= {target_ratio}), {hub['rps'] / threaded['rps']:.2f} against def; "
         f"hub p99 {hub['p99_ms']:.1f} ms (target <= {target_p99:.0f} ms)"
     )
-    print(line("bare (async def)", bare))
-    print(line("bare (def)", threaded))
-    print(line("hub", hub))
+    print(
+        "ratio against async def in each round: "
+        + ", ".join(f"{h / b:.2f}" for h, b in zip(apps[2].rounds, apps[0].rounds, strict=True))
+    )
+    for app, result in zip(apps, (bare, threaded, hub), strict=True):
+        print(line(app.name, result))
     answered = sum(n for status, n in hub["statuses"].items() if status.startswith("2"))
     print(f"audited: {audited:,} entries for at least {answered:,} answered reads")
     ok = hub["errors"] == 0 and bare["errors"] == 0 and threaded["errors"] == 0

@@ -2,12 +2,14 @@
 request as soon as the previous answer is read, for a fixed time.
 
     python bench/loadgen.py --port P --paths FILE [--header 'Name: value'] \
-        [--concurrency 64] [--warmup 2] [--seconds 10]
+        [--concurrency 64] [--warmup 2] [--seconds 10] [--latencies FILE]
 
 Prints one JSON line: requests, errors (non-2xx or broken connections), rps, p50_ms,
-p99_ms. It speaks HTTP over raw asyncio streams instead of httpx on purpose: on a
-2-core machine the generator shares the CPU with the server, and httpx spends several
-times more CPU per request, which would measure the client rather than the server.
+p99_ms; with ``--latencies``, writes every answered request's latency (ms, one a line)
+there too, for a caller that pools several runs. It speaks HTTP over raw asyncio streams
+instead of httpx on purpose: on a 2-core machine the generator shares the CPU with the
+server, and httpx spends several times more CPU per request, which would measure the
+client rather than the server.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ async def run(
     concurrency: int,
     warmup: float,
     seconds: float,
+    latencies_file: Path | None = None,
 ) -> dict[str, object]:
     """Drive the server and measure the ``seconds`` after ``warmup``."""
     extra = "".join(f"{header}\r\n" for header in headers)
@@ -113,6 +116,8 @@ async def run(
     )
     latencies = sorted(tally.latencies)
     n = len(latencies)
+    if latencies_file is not None:
+        latencies_file.write_text("".join(f"{1000 * value:.4f}\n" for value in latencies))
     return {
         "requests": n,
         "errors": tally.errors,
@@ -132,6 +137,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--latencies", type=Path, default=None)
     args = parser.parse_args()
     paths = [line for line in args.paths.read_text().splitlines() if line]
     result = asyncio.run(
@@ -142,6 +148,7 @@ def main() -> None:
             concurrency=args.concurrency,
             warmup=args.warmup,
             seconds=args.seconds,
+            latencies_file=args.latencies,
         )
     )
     print(json.dumps(result))
