@@ -216,18 +216,13 @@ class AuditRecorder:
 
         events, committed = self._take()
         try:
-            await self._append_async(events)
-        except errors.LockNotAvailable:
-            log.error("audit_lock_wait_exceeded", entries=len(events))
-            _settle(committed, self._locked_too_long())
-            return
-        except Exception as error:
-            log.error("audit_append_failed", entries=len(events), error=type(error).__name__)
-            failure = AuditUnavailable(
-                "the audit log could not record this read, so it is refused",
-                hint="retry shortly; if it persists, check the database (see /readyz)",
-            )
-            failure.__cause__ = error
+            with _translated(len(events)):
+                try:
+                    await self._append_async(events)
+                except errors.LockNotAvailable:
+                    log.error("audit_lock_wait_exceeded", entries=len(events))
+                    raise self._locked_too_long() from None
+        except AuditUnavailable as failure:
             _settle(committed, failure)
             return
         AUDIT_GROUP.observe(len(events))
@@ -360,6 +355,8 @@ def _translated(entries: int) -> Iterator[None]:
     """Turn a failed append into :class:`AuditUnavailable`: the database's error, once, here."""
     try:
         yield
+    except AuditUnavailable:
+        raise
     except Exception as error:
         log.error("audit_append_failed", entries=entries, error=type(error).__name__)
         raise AuditUnavailable(

@@ -159,3 +159,58 @@ def test_entries_of_every_shape_chain_as_every_other_writer_chains_them(engine: 
     assert stored[0].person_id is None
     assert stored[1].request_id == "ЖЖ-1"
     assert stored[1].fields == []
+
+
+def test_several_processes_recording_at_once_keep_one_chain(engine: Engine) -> None:
+    """Three recorders, each on its own event loop and connection as three API processes
+    would be, and a synchronous writer, append at the same time: every entry is stored
+    once, each writer's entries in the order it recorded them, and the chain verifies."""
+    per_writer = 60
+    start = threading.Barrier(4)
+
+    def events_of(writer: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(
+                action="read", actor=writer, purpose="sa-status:read", person_id=i + 1,
+                fields=["status"], target="/v1/persons/{personal_no}/social-assistance",
+                request_id=f"{writer}-{i:04d}",
+            )
+            for i in range(per_writer)
+        ]  # fmt: skip
+
+    def api_process(writer: str) -> None:
+        async def scenario() -> None:
+            recorder = AuditRecorder(engine, lock_wait=30)
+            try:
+                start.wait()
+                for batch in range(0, per_writer, 6):  # bursts of concurrent reads
+                    events = events_of(writer)[batch : batch + 6]
+                    await asyncio.gather(*(recorder.record_async([e]) for e in events))
+            finally:
+                await recorder.aclose()
+
+        asyncio.run(scenario())
+
+    def synchronous_writer() -> None:
+        recorder = AuditRecorder(engine, lock_wait=30)
+        start.wait()
+        for event in events_of("cli"):
+            recorder.record([event])
+
+    writers = [threading.Thread(target=api_process, args=(f"api-{i}",)) for i in range(3)]
+    writers.append(threading.Thread(target=synchronous_writer))
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+    assert not any(writer.is_alive() for writer in writers)
+    with Session(engine) as session:
+        result = audit.verify(session)
+        assert result.ok, result.reason
+        assert result.checked == 4 * per_writer
+        stored = session.execute(
+            select(AuditEntry.actor, AuditEntry.request_id).order_by(AuditEntry.id)  # type: ignore[arg-type]
+        ).all()
+    for writer in ("api-0", "api-1", "api-2", "cli"):
+        ids = [request_id for actor, request_id in stored if actor == writer]
+        assert ids == [f"{writer}-{i:04d}" for i in range(per_writer)]
