@@ -32,8 +32,8 @@ import asyncio
 import functools
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -428,8 +428,7 @@ class PgConnection:
         name = self._names.get(prepared)
         if name is None:
             name = f"ura_{len(self._names)}".encode()
-            self._pg.send_prepare(name, prepared.numbered_sql, None)
-            await self._results()
+            await self.prepare(name, prepared.numbered_sql)
             self._names[prepared] = name
         return name
 
@@ -640,40 +639,36 @@ class DriverReads:
     async def all(self, statement: Select[Any], **parameters: Any) -> list[Row]:
         """Every row."""
         prepared = self._pool.statements.get(statement)
-        with _unavailable_on_error():
-            connection = await self._pool.acquire()
-            try:
-                return await connection.rows(prepared, parameters)
-            finally:
-                await self._pool.release(connection)
+        async with self._lent() as connection:
+            return await connection.rows(prepared, parameters)
 
     async def together(self, *reads: tuple[Select[Any], Mapping[str, Any]]) -> list[list[Row]]:
         """Every row of each statement, in one round trip on one connection."""
         prepared = [(self._pool.statements.get(statement), given) for statement, given in reads]
-        with _unavailable_on_error():
-            connection = await self._pool.acquire()
-            try:
-                return await connection.rows_together(prepared)
-            finally:
-                await self._pool.release(connection)
+        async with self._lent() as connection:
+            return await connection.rows_together(prepared)
 
     async def aclose(self) -> None:
         """Close the pool's idle connections."""
         await self._pool.aclose()
 
+    @asynccontextmanager
+    async def _lent(self) -> AsyncIterator[PgConnection]:
+        """A connection of the pool for the block; the driver's errors as
+        :class:`StoreUnavailable`."""
+        import psycopg
 
-@contextmanager
-def _unavailable_on_error() -> Iterator[None]:
-    """The driver's error, as :class:`StoreUnavailable`."""
-    import psycopg
-
-    try:
-        yield
-    except psycopg.Error as error:
-        raise StoreUnavailable(
-            "the hub's database did not answer this read",
-            hint="retry shortly; if it persists, check the database (see /readyz)",
-        ) from error
+        try:
+            connection = await self._pool.acquire()
+            try:
+                yield connection
+            finally:
+                await self._pool.release(connection)
+        except psycopg.Error as error:
+            raise StoreUnavailable(
+                "the hub's database did not answer this read",
+                hint="retry shortly; if it persists, check the database (see /readyz)",
+            ) from error
 
 
 def loop_reads(engine: Engine, connection: LoopConnection) -> Reads:
