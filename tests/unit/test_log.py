@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from hub.api.request_id import new_prefix
 from hub.log import configure_logging, get_logger, mask_value, pseudonym, set_pseudonym_key
 
 PN = "1234567897"
@@ -101,3 +102,14 @@ def test_configuring_again_keeps_one_handler(stream: io.StringIO) -> None:
     configure_logging(level="INFO", fmt="json", stream=stream)
     logging.getLogger("uvicorn.error").warning("once")
     assert sum(1 for line in _lines(stream) if line["event"] == "once") == 1
+
+
+def test_a_made_request_id_reads_the_same_in_the_logs(stream: io.StringIO) -> None:
+    """A process whose random prefix held ten decimal digits in a row ("3e2790557300")
+    logged its request ids pseudonymised: the id in the answer's header found no line."""
+    draws = iter([bytes.fromhex("3e2790557300"), bytes.fromhex("3e27a0557300")])
+    prefix = new_prefix(lambda size: next(draws))
+    assert prefix == "3e27a0557300"
+    request_id = f"{prefix}-1"
+    get_logger("test").info("request", request_id=request_id)
+    assert _lines(stream)[-1]["request_id"] == request_id
