@@ -10,14 +10,21 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RegistryName = Literal["emis", "sas", "tak", "cra", "cms"]
 REGISTRY_NAMES: tuple[RegistryName, ...] = ("emis", "sas", "tak", "cra", "cms")
 
 
-class RegistrySettings(BaseModel):
+class SettingsGroup(BaseModel):
+    """A group of settings under one ``HUB_<GROUP>__`` prefix: a variable under it that
+    names no setting is refused (a misspelt one would otherwise do nothing, unseen)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegistrySettings(SettingsGroup):
     """Where a registry is and how the hub proves who it is."""
 
     url: str = Field(description="base URL, e.g. https://emis.example.rks")
@@ -117,20 +124,22 @@ class CmsSettings(RegistrySettings):
     api_key: SecretStr = SecretStr("cms-demo-key")
 
 
-class IdentitySettings(BaseModel):
-    """Identity resolution thresholds: from ``link`` up a link, from ``review`` up a review pair."""
+class IdentitySettings(SettingsGroup):
+    """What identity resolution is to reach. The thresholds themselves are chosen from each
+    batch's probabilities to reach it (:mod:`hub.identity.thresholds`), never set by hand."""
 
-    link_threshold: float = Field(0.90, ge=0, le=1)
-    review_threshold: float = Field(0.70, ge=0, le=1)
+    link_precision: float = Field(
+        0.995, ge=0.5, lt=1, description="expected share of automatic links that are right"
+    )
+    review_recall: float = Field(
+        0.9999,
+        gt=0,
+        lt=1,
+        description="expected share of the known persons in a list that are linked or reviewed",
+    )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.review_threshold > self.link_threshold:
-            raise ValueError("identity review_threshold must not exceed link_threshold")
-        return self
 
-
-class OutboxSettings(BaseModel):
+class OutboxSettings(SettingsGroup):
     """How the dispatcher delivers outbox messages."""
 
     max_attempts: int = Field(8, ge=1, description="deliveries tried before a message is dead")
@@ -141,7 +150,7 @@ class OutboxSettings(BaseModel):
     lease_seconds: float = Field(120.0, gt=0, description="a claim not settled by then is retaken")
 
 
-class ScheduleSettings(BaseModel):
+class ScheduleSettings(SettingsGroup):
     """How often `hub serve` / `hub worker` run each job (seconds; 0 disables one)."""
 
     ingest_seconds: float = Field(300.0, ge=0, description="ingest every registry, then flows")

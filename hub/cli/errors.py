@@ -91,6 +91,8 @@ def _validation(error: ValidationError) -> Explained:
     problems = []
     for item in error.errors(include_url=False):
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        if item.get("type") == "extra_forbidden":
+            message = "not a setting of the hub: unset it"
         location = [str(part) for part in item.get("loc", ())]
         if settings and location:
             name = "HUB_" + "__".join(location).upper()

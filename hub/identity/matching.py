@@ -109,7 +109,12 @@ class Matcher:
         probability = _probabilities(comparison.left, weights.total, self.model, len(frame))
         anyone = _per_record(comparison.left, probability, len(frame))
         best, second = _best_two(comparison.left, probability, len(frame))
-        self.thresholds = threshold_rules.choose(best, anyone)
+        self.thresholds = threshold_rules.choose(
+            best,
+            anyone,
+            link_precision=self.settings.link_precision,
+            review_recall=self.settings.review_recall,
+        )
         options = self._options(comparison, weights, probability, len(frame))
         return [
             Match(self.decide(float(b), float(a)), float(b), float(s), tuple(o), float(a))

@@ -8,6 +8,7 @@ matched together so that the model learns its weights from a list, as ``hub link
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -272,6 +273,25 @@ def test_the_background_list_links_precisely(persons: list[KnownPerson], twice: 
     assert all(best == person for best, person in links)
     assert len(links) >= 0.97 * 240
     assert matcher.thresholds.link_precision >= 0.995
+
+
+def test_a_stricter_precision_in_the_settings_links_fewer_and_reviews_the_rest(
+    persons: list[KnownPerson], twice: set[str]
+) -> None:
+    rows = [row for row, _ in _background(persons, twice)]
+    usual, strict = (
+        Matcher(persons, IdentitySettings()),
+        Matcher(persons, IdentitySettings(link_precision=0.99999)),
+    )
+    decided = {
+        name: Counter(m.decision for m in matcher.match(rows))
+        for name, matcher in (("usual", usual), ("strict", strict))
+    }
+    assert strict.thresholds.link > usual.thresholds.link
+    assert strict.thresholds.link_precision >= 0.99999
+    assert decided["strict"]["link"] < decided["usual"]["link"]
+    moved = decided["usual"]["link"] - decided["strict"]["link"]
+    assert decided["strict"]["review"] == decided["usual"]["review"] + moved
 
 
 def test_reasons_say_which_field_agreed_at_which_level(

@@ -56,6 +56,21 @@ def test_a_settings_error_names_the_variable(monkeypatch: pytest.MonkeyPatch) ->
     assert explained.message.startswith("configuration: HUB_AUDIT_LOCK_WAIT_SECONDS:")
 
 
+@pytest.mark.parametrize(
+    "name", ["HUB_IDENTITY__LINK_THRESHOLD", "HUB_OUTBOX__BATCHSIZE", "HUB_SAS__PASSWRD"]
+)
+def test_a_variable_that_names_no_setting_of_its_group_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A misspelt or retired setting would otherwise change nothing, and nobody would know."""
+    monkeypatch.setenv(name, "0.9")
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    explained = _explained(raised.value)
+    assert explained.exit_code == errors.EXIT_CONFIGURATION
+    assert explained.message.startswith(f"configuration: {name}: not a setting of the hub")
+
+
 def test_database_url_errors_are_configuration() -> None:
     with pytest.raises(ArgumentError) as bad_url:
         make_url("notaurl")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from hub.identity.thresholds import LINK_PRECISION, REVIEW_RECALL
 from hub.settings import Settings
 
 REAL = {
@@ -96,3 +97,17 @@ def test_limits_have_defaults_and_come_from_the_environment(
     settings = Settings()
     assert settings.api_max_body_bytes == 4096
     assert settings.sas.max_response_bytes == 65536
+
+
+def test_identity_targets_come_from_the_environment_within_their_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert (Settings().identity.link_precision, Settings().identity.review_recall) == (
+        LINK_PRECISION,
+        REVIEW_RECALL,
+    )
+    monkeypatch.setenv("HUB_IDENTITY__LINK_PRECISION", "0.9995")
+    assert Settings().identity.link_precision == 0.9995
+    monkeypatch.setenv("HUB_IDENTITY__LINK_PRECISION", "0.4")  # links more likely wrong
+    with pytest.raises(ValidationError, match=r"greater than or equal to 0\.5"):
+        Settings()
