@@ -49,3 +49,22 @@ class ActiveClient:
     scopes: frozenset[str]
     rate_limit_per_minute: int
     offices: frozenset[str] = frozenset()
+
+
+class ConsoleSessionRow(SQLModel, table=True):
+    """A browser signed in to the console with a client's key (see
+    :mod:`hub.console.sessions`): the digest of its session token, never the token."""
+
+    __tablename__ = "console_session"
+
+    token_digest: str = Field(
+        primary_key=True, max_length=64, description="SHA-256 of the browser's session token"
+    )
+    client_id: int = Field(foreign_key="api_client.id", index=True)
+    client_name: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64, description="what every form of the session carries")
+    created: float = Field(description="sign-in, seconds since the epoch")
+    last_seen: float = Field(index=True, description="last request, seconds since the epoch")
+    locale: str | None = Field(default=None, max_length=16)
+    flashes: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    watched: list[int] = Field(default_factory=list, sa_type=JSON)

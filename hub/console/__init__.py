@@ -33,7 +33,7 @@ __all__ = ["PREFIX", "ConsoleConfig", "install"]
 
 def install(app: FastAPI, config: ConsoleConfig | None = None) -> None:
     """Serve the console, its static files and its error pages from ``app``."""
-    app.state.console = new_state(config or ConsoleConfig())
+    app.state.console = new_state(config or ConsoleConfig(), app.state.engine)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in)

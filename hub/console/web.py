@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from fastapi import Depends, Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 import hub
@@ -102,8 +104,8 @@ class ConsoleState:
     throttle: SignInThrottle
 
 
-def new_state(config: ConsoleConfig) -> ConsoleState:
-    """The console's state for one app."""
+def new_state(config: ConsoleConfig, engine: Engine) -> ConsoleState:
+    """The console's state for one app, its sessions in ``engine``'s store."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -112,7 +114,7 @@ def new_state(config: ConsoleConfig) -> ConsoleState:
         lstrip_blocks=True,
     )
     sessions = SessionStore(
-        idle_seconds=config.idle_seconds, lifetime_seconds=config.lifetime_seconds
+        engine, idle_seconds=config.idle_seconds, lifetime_seconds=config.lifetime_seconds
     )
     return ConsoleState(config, sessions, env, i18n.zone(config.time_zone), SignInThrottle())
 
@@ -230,14 +232,14 @@ async def current_user(request: Request) -> ConsoleUser:
     """The signed-in user: a live session whose client is still active, within its rate."""
     state = console_state(request)
     token = request.cookies.get(SESSION_COOKIE)
-    session = state.sessions.get(token)
+    session = await run_in_threadpool(state.sessions.get, token)
     if session is None:
         raise SignInRequired("expired" if token else "none")
     reads: LoopConnection = request.app.state.reads
     with reads.reading() as reader:
         row = reader.one(_CLIENT_BY_ID, client_id=session.client_id)
     if row is None or row["revoked_at"] is not None:
-        state.sessions.drop(token)
+        await run_in_threadpool(state.sessions.drop, token)
         security_log.warning("console_session_revoked", client=session.client_name)
         raise SignInRequired("revoked")
     client = ActiveClient(

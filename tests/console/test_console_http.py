@@ -9,39 +9,23 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
-from fastapi.testclient import TestClient
+from sqlalchemy import text as sql
 
-from hub.access.service import add_client, revoke_client
-from hub.api import create_app
+from hub.access.service import revoke_client
 from hub.console import i18n
 from hub.console.sessions import SessionStore, SignInThrottle
 from hub.console.web import NAV, TEMPLATES, mask_personal_no, safe_next
 from hub.reconcile.detectors import KINDS
 from hub.report import DIMENSIONS, MEASURES
-from hub.settings import Settings
-from hub.store.engine import make_engine, unit_of_work
-from hub.store.migrate import upgrade
+from hub.store.engine import unit_of_work
 from hub.sync.models import MessageState
+from tests.console.support import Hub
+from tests.console.support import sign_in_with_key as _sign_in
+from tests.console.support import token_of as _token
 
 CONSOLE = Path(__file__).resolve().parents[2] / "hub" / "console"
-
-
-class Hub:
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        upgrade(self.engine)
-        self.app = create_app(Settings(environment="test", database_url=url))
-
-    def key(self, name: str, *scopes: str, offices: tuple[str, ...] = ()) -> str:
-        with unit_of_work(self.engine) as session:
-            _client, key = add_client(session, name=name, scopes=list(scopes), offices=offices)
-        return key
-
-    def browser(self, base_url: str = "http://testserver") -> TestClient:
-        return TestClient(self.app, base_url=base_url, follow_redirects=False)
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +34,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     running = Hub(f"sqlite:///{path}")
     yield running
     running.engine.dispose()
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
-
-
-def _sign_in(client: TestClient, key: str, next_path: str = "") -> httpx.Response:
-    form = client.get("/console/sign-in")
-    answer: httpx.Response = client.post(
-        "/console/sign-in",
-        data={"csrf_token": _token(form.text), "key": key, "next": next_path},
-    )
-    return answer
 
 
 def test_pages_without_a_session_go_to_sign_in(hub: Hub) -> None:
@@ -216,15 +185,18 @@ def test_a_person_search_is_audited_even_when_nobody_is_found(hub: Hub) -> None:
         ]
 
 
-def test_idle_sessions_and_old_sessions_end() -> None:
+def test_idle_sessions_and_old_sessions_end(hub: Hub) -> None:
     now = [1000.0]
-    store = SessionStore(idle_seconds=60, lifetime_seconds=600, clock=lambda: now[0])
-    token, session = store.create(client_id=1, client_name="a")
+    store = SessionStore(hub.engine, idle_seconds=60, lifetime_seconds=600, clock=lambda: now[0])
+    client_id = _client_id(hub, "idle-sessions")
+    token, session = store.create(client_id=client_id, client_name="a")
     now[0] += 59
-    assert store.get(token) is session
+    found = store.get(token)
+    assert found is not None
+    assert found.csrf_token == session.csrf_token
     now[0] += 61
     assert store.get(token) is None
-    token, _ = store.create(client_id=1, client_name="a")
+    token, _ = store.create(client_id=client_id, client_name="a")
     for _step in range(12):
         now[0] += 55
         store.get(token)
@@ -233,13 +205,23 @@ def test_idle_sessions_and_old_sessions_end() -> None:
     assert store.get(None) is None
 
 
-def test_sessions_keep_only_a_hash_of_their_token() -> None:
-    store = SessionStore()
-    token, session = store.create(client_id=7, client_name="c")
-    assert token not in repr(store.__dict__)
+def test_sessions_keep_only_a_hash_of_their_token(hub: Hub) -> None:
+    store = SessionStore(hub.engine)
+    token, session = store.create(client_id=_client_id(hub, "hashed-sessions"), client_name="c")
+    with hub.engine.connect() as connection:
+        stored = [tuple(row) for row in connection.execute(sql("SELECT * FROM console_session"))]
+    assert stored
+    assert token not in repr(stored)
     assert session.csrf_ok(session.csrf_token)
     assert not session.csrf_ok("x")
     assert not session.csrf_ok(None)
+
+
+def _client_id(hub: Hub, name: str) -> int:
+    hub.key(name, "person:read")
+    with hub.engine.connect() as connection:
+        found = connection.execute(sql("SELECT id FROM api_client WHERE name = :n"), {"n": name})
+        return int(found.scalar_one())
 
 
 def test_failed_sign_ins_are_throttled_per_address() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from hub.access import service as access
@@ -42,8 +45,8 @@ _REASONS = ("expired", "revoked", "signed_out")
 @router.get(f"{PREFIX}/")
 async def root(request: Request) -> Response:
     """The first page the user may open, or sign-in."""
-    state = console_state(request)
-    if state.sessions.get(request.cookies.get(SESSION_COOKIE)) is None:
+    sessions = console_state(request).sessions
+    if await run_in_threadpool(sessions.get, request.cookies.get(SESSION_COOKIE)) is None:
         return redirect(SIGN_IN)
     return redirect(f"{PREFIX}/home")
 
@@ -86,8 +89,14 @@ async def sign_in(request: Request) -> Response:
         state.throttle.failed(address)
         security_log.warning("console_sign_in_failed", reason=error.reason, address=address)
         return _form(request, next_path=next_path, reason=None, lang=lang, error=error.reason)
-    token, session = state.sessions.create(client_id=client.id, client_name=client.name)
-    session.locale = lang if lang in i18n.available() else None
+    token, _session = await run_in_threadpool(
+        partial(
+            state.sessions.create,
+            client_id=client.id,
+            client_name=client.name,
+            locale=lang if lang in i18n.available() else None,
+        )
+    )
     log.info("console_signed_in", client=client.name)
     target = next_path if next_path and safe_next(next_path) else f"{PREFIX}/home"
     response = redirect(target)
@@ -106,7 +115,8 @@ async def sign_in(request: Request) -> Response:
 @router.post(f"{PREFIX}/sign-out")
 async def sign_out(request: Request, user: User, _form: FormData) -> Response:
     """End the session here and in the browser."""
-    console_state(request).sessions.drop(request.cookies.get(SESSION_COOKIE))
+    sessions = console_state(request).sessions
+    await run_in_threadpool(sessions.drop, request.cookies.get(SESSION_COOKIE))
     log.info("console_signed_out", client=user.name)
     response = redirect(f"{SIGN_IN}?reason=signed_out")
     response.delete_cookie(
@@ -120,10 +130,10 @@ async def sign_out(request: Request, user: User, _form: FormData) -> Response:
 
 
 @router.post(f"{PREFIX}/language")
-async def choose_language(user: User, form: FormData) -> Response:
+def choose_language(user: User, form: FormData) -> Response:
     """Show the console in another language from now on."""
     lang = form.get("lang")
-    user.session.locale = lang if lang in i18n.available() else None
+    user.session.choose_locale(lang if lang in i18n.available() else None)
     back = form.get("back")
     return redirect(back if safe_next(back) else user.home())
 
