@@ -7,7 +7,10 @@ server-rendered (Jinja2), a little plain JavaScript, every asset served by the h
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
@@ -52,7 +55,10 @@ async def _sign_in(request: Request, error: Exception) -> Response:
 
 async def _forbidden(request: Request, error: Exception) -> Response:
     user = error.user if isinstance(error, PageForbidden) else None
-    return render(request, "forbidden.html", user=user, status=403)
+    # in a worker thread: showing the user's waiting messages writes their session
+    return await run_in_threadpool(
+        partial(render, request, "forbidden.html", user=user, status=403)
+    )
 
 
 async def _csrf(request: Request, _error: Exception) -> Response:
