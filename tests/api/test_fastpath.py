@@ -38,7 +38,13 @@ from tests.api.conftest import PERSON_ROUTES, KeyMaker, key_maker
 from tests.conftest import Population
 from tests.support.postgres import temporary_database
 from tests.support.problems import assert_problem
-from tests.support.registries import fast_settings, first_record
+from tests.support.registries import (
+    BENEFICIARY,
+    REGISTERED_PERSON,
+    REVOKED_HOLDER,
+    fast_settings,
+    personal_numbers,
+)
 from tests.support.store import fill_store
 
 SA, CERTIFICATE, PERSON = PERSON_ROUTES.values()
@@ -124,12 +130,8 @@ def pair(
 @pytest.fixture(scope="module")
 def numbers(population: Population) -> list[str]:
     """A beneficiary, a revoked certificate's holder, a plain person, an unknown number."""
-    found = [
-        first_record(population.dir, "sas", "beneficiaries", having="case_no"),
-        first_record(population.dir, "emis", "certificates", having="revoked_on"),
-        first_record(population.dir, "cra", "persons", having="personal_no"),
-    ]
-    return [str(record["personal_no"]) for record in found] + ["1234567897"]
+    found = personal_numbers(population.dir, BENEFICIARY, REVOKED_HOLDER, REGISTERED_PERSON)
+    return [*found, "1234567897"]
 
 
 def assert_same(fast: httpx.Response, routed: httpx.Response) -> None:

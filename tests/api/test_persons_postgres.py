@@ -41,7 +41,13 @@ from tests.api.conftest import PERSON_ROUTES, Hub, key_maker
 from tests.conftest import Population
 from tests.support.postgres import temporary_database
 from tests.support.problems import assert_problem
-from tests.support.registries import fast_settings, first_record
+from tests.support.registries import (
+    BENEFICIARY,
+    CERTIFICATE_HOLDER,
+    REVOKED_HOLDER,
+    fast_settings,
+    personal_numbers,
+)
 from tests.support.store import fill_store
 
 pytestmark = pytest.mark.postgres
@@ -61,13 +67,8 @@ def pg_hub(registries: RunningRegistries, reference_day: date) -> Iterator[Hub]:
 @pytest.fixture(scope="module")
 def sample(population: Population) -> list[str]:
     """Personal numbers covering every shape of answer: payments, certificates, neither."""
-    found = [
-        first_record(population.dir, "sas", "beneficiaries", having="case_no"),
-        first_record(population.dir, "emis", "certificates", having="revoked_on"),
-        first_record(population.dir, "emis", "certificates", having="certificate_no"),
-    ]
-    numbers = [str(record["personal_no"]) for record in found]
-    return numbers + _plain_persons(population.dir, 5)
+    found = personal_numbers(population.dir, BENEFICIARY, REVOKED_HOLDER, CERTIFICATE_HOLDER)
+    return found + _plain_persons(population.dir, 5)
 
 
 def _plain_persons(folder: Path, n: int) -> list[str]:

@@ -34,3 +34,21 @@ def first_record(
             if record.get(having) is not None:
                 return record
     raise AssertionError(f"no {kind} record with {having} in {path}")
+
+
+BENEFICIARY = ("sas", "beneficiaries", "case_no")
+"""A person SAS pays: ``(registry, kind, field set)`` for :func:`personal_numbers`."""
+REVOKED_HOLDER = ("emis", "certificates", "revoked_on")
+"""The holder of a certificate EMIS revoked."""
+CERTIFICATE_HOLDER = ("emis", "certificates", "certificate_no")
+"""The holder of any certificate."""
+REGISTERED_PERSON = ("cra", "persons", "personal_no")
+"""Anyone in the civil registry."""
+
+
+def personal_numbers(population_dir: Path, *wanted: tuple[str, str, str]) -> list[str]:
+    """The personal number of the first record of each ``(registry, kind, field set)``."""
+    return [
+        str(first_record(population_dir, registry, kind, having=having)["personal_no"])
+        for registry, kind, having in wanted
+    ]
