@@ -258,8 +258,9 @@ def _digest(token: str) -> str:
 class SignInThrottle:
     """Failed sign-ins per browser address: after ``limit`` in ``window`` seconds, wait.
 
-    Keys are random and long, so this does not guard them from guessing; it keeps a
-    script from spending the hub's PBKDF2 time, and makes such a script visible in the log.
+    Keys are 256 random bits, so this does not guard them from guessing (nor need it); it
+    slows a script down and makes it visible in the log. Each process counts its own: behind
+    N processes an address may fail up to N times ``limit`` before all of them refuse it.
     """
 
     def __init__(
