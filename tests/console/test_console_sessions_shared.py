@@ -16,26 +16,16 @@ from sqlalchemy import text as sql
 from hub.console.sessions import TOUCH_SECONDS, SessionStore
 from hub.store.engine import make_engine
 from tests.console.support import Hub, sign_in_with_key, token_of
-from tests.support.postgres import temporary_database
 
 DEAD_LETTERS = "/console/dead-letters"
 MISSING_MESSAGE = 987_654
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An empty store on either dialect."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('shared-sessions') / 'hub.sqlite3'}"
-        return
-    with temporary_database() as database:
-        yield database
-
-
 @pytest.fixture
-def two_processes(url: str) -> Iterator[tuple[Hub, Hub]]:
-    """Two API apps over one store, each with the state a process of its own would hold."""
-    first, second = Hub(url), Hub(url)
+def two_processes(database_url: str) -> Iterator[tuple[Hub, Hub]]:
+    """Two API apps over one store (on each dialect: ``database_url``), each with the state
+    a process of its own would hold."""
+    first, second = Hub(database_url), Hub(database_url)
     yield first, second
     for hub in (first, second):
         hub.engine.dispose()
@@ -79,11 +69,11 @@ def test_a_session_begun_on_one_process_is_known_to_the_other(
         assert again.headers["location"].startswith("/console/sign-in")
 
 
-def test_two_processes_writing_the_same_sessions_at_once_lose_nothing(url: str) -> None:
+def test_two_processes_writing_the_same_sessions_at_once_lose_nothing(database_url: str) -> None:
     """Two stores (two processes' engines), four threads each: sessions begun, read,
     touched, given messages and ended at once. Every live session is found by both, every
     ended one by neither, and no write fails."""
-    seed = Hub(url)
+    seed = Hub(database_url)
     seed.key("busy-operator", "sync:operate")
     with seed.engine.connect() as connection:
         client_id = int(
@@ -91,7 +81,7 @@ def test_two_processes_writing_the_same_sessions_at_once_lose_nothing(url: str) 
                 sql("SELECT id FROM api_client WHERE name = 'busy-operator'")
             ).scalar_one()
         )
-    engines = [make_engine(url) for _ in range(2)]
+    engines = [make_engine(database_url) for _ in range(2)]
     now = [1_000_000.0]
     clock_lock = threading.Lock()
 
